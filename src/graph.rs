@@ -1,0 +1,318 @@
+//! The call graph: functions and closures as nodes, calls (and closure definitions) as edges that
+//! keep their call-site location. Unresolved calls are kept beside it with their reason.
+
+use serde::Serialize;
+
+use crate::diagnostic::display_path;
+use crate::index::{FnId, Index};
+use crate::resolve::{CallRes, Resolution};
+use crate::summary::{ClosureKind, Loc};
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NodeKind {
+    Fn {
+        func: usize,
+    },
+    Closure {
+        func: usize,
+        index: u32,
+        closure: ClosureKind,
+    },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Node {
+    pub name: String,
+    #[serde(flatten)]
+    pub kind: NodeKind,
+    pub file: usize,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EdgeKind {
+    /// A direct call.
+    Call,
+    /// A call through a trait object or generic: one edge per impl.
+    Dispatch,
+    /// A function defines a closure or async block (handed to `via` when it is an argument).
+    Closure,
+    /// A local closure called by name.
+    ClosureCall,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Edge {
+    pub from: usize,
+    pub to: usize,
+    pub kind: EdgeKind,
+    /// Call index in the owning function's body (for `closure` edges: the call it is handed to).
+    pub call: Option<u32>,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Unresolved {
+    pub from: usize,
+    pub callee: String,
+    pub reason: String,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct External {
+    pub from: usize,
+    pub path: String,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct CallGraph {
+    pub nodes: Vec<Node>,
+    pub edges: Vec<Edge>,
+    pub unresolved: Vec<Unresolved>,
+    pub external: Vec<External>,
+    /// FnId → node (the same index: fn nodes come first).
+    #[serde(skip)]
+    pub closure_base: Vec<usize>,
+}
+
+impl CallGraph {
+    pub fn build(ix: &Index, res: &Resolution) -> CallGraph {
+        let mut g = CallGraph::default();
+        for (f, info) in ix.fns.iter().enumerate() {
+            g.nodes.push(Node {
+                name: info.qname.clone(),
+                kind: NodeKind::Fn { func: f },
+                file: info.file,
+                loc: info.def.loc,
+            });
+        }
+        for (f, info) in ix.fns.iter().enumerate() {
+            g.closure_base.push(g.nodes.len());
+            if let Some(body) = &info.def.body {
+                for (i, c) in body.closures.iter().enumerate() {
+                    g.nodes.push(Node {
+                        name: format!("{}::{{closure#{i}}}", info.qname),
+                        kind: NodeKind::Closure {
+                            func: f,
+                            index: i as u32,
+                            closure: c.kind,
+                        },
+                        file: info.file,
+                        loc: c.loc,
+                    });
+                }
+            }
+        }
+        for (f, info) in ix.fns.iter().enumerate() {
+            let Some(body) = &info.def.body else { continue };
+            let r = &res.fns[f];
+            let base = g.closure_base[f];
+            let owner_node = |o: Option<u32>| o.map_or(f, |c| base + c as usize);
+            for (i, c) in body.closures.iter().enumerate() {
+                g.edges.push(Edge {
+                    from: owner_node(c.parent),
+                    to: base + i,
+                    kind: EdgeKind::Closure,
+                    call: r
+                        .closure_handoff
+                        .get(i)
+                        .copied()
+                        .flatten()
+                        .map(|(call, _)| call),
+                    loc: c.loc,
+                });
+            }
+            for (ci, call) in body.calls.iter().enumerate() {
+                let from = owner_node(r.call_owner.get(ci).copied().flatten());
+                match &r.calls[ci] {
+                    CallRes::Fns { targets, dispatch } => {
+                        for &t in targets {
+                            g.edges.push(Edge {
+                                from,
+                                to: t,
+                                kind: if *dispatch {
+                                    EdgeKind::Dispatch
+                                } else {
+                                    EdgeKind::Call
+                                },
+                                call: Some(ci as u32),
+                                loc: call.loc,
+                            });
+                        }
+                    }
+                    CallRes::Closure(c) => g.edges.push(Edge {
+                        from,
+                        to: base + *c as usize,
+                        kind: EdgeKind::ClosureCall,
+                        call: Some(ci as u32),
+                        loc: call.loc,
+                    }),
+                    CallRes::Constructor => {}
+                    CallRes::External(p) => g.external.push(External {
+                        from,
+                        path: p.to_string(),
+                        loc: call.loc,
+                    }),
+                    CallRes::Unresolved(reason) => g.unresolved.push(Unresolved {
+                        from,
+                        callee: call.callee_text(),
+                        reason: reason.clone(),
+                        loc: call.loc,
+                    }),
+                }
+            }
+            // Macros whose input could not be read stay opaque, and say so.
+            let mut owner: Vec<u32> = Vec::new();
+            for ev in &body.events {
+                match ev {
+                    crate::summary::Event::ClosureStart(c) => owner.push(*c),
+                    crate::summary::Event::ClosureEnd(_) => {
+                        owner.pop();
+                    }
+                    crate::summary::Event::OpaqueMacro { name, loc } => {
+                        g.unresolved.push(Unresolved {
+                            from: owner_node(owner.last().copied()),
+                            callee: format!("{name}!"),
+                            reason: "macro input is not Rust that can be read".into(),
+                            loc: *loc,
+                        })
+                    }
+                    _ => {}
+                }
+            }
+        }
+        g
+    }
+
+    pub fn fn_node(&self, f: FnId) -> usize {
+        f
+    }
+}
+
+/// A view of the graph with file paths, for output.
+#[derive(Serialize)]
+pub struct GraphReport<'a> {
+    pub files: Vec<String>,
+    pub nodes: &'a [Node],
+    pub edges: &'a [Edge],
+    pub unresolved: &'a [Unresolved],
+    pub external: &'a [External],
+}
+
+pub fn to_json(g: &CallGraph, ix: &Index) -> String {
+    let root = &ix.project.root;
+    let report = GraphReport {
+        files: ix
+            .parsed
+            .files
+            .iter()
+            .map(|f| display_path(&f.path, root))
+            .collect(),
+        nodes: &g.nodes,
+        edges: &g.edges,
+        unresolved: &g.unresolved,
+        external: &g.external,
+    };
+    serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+fn dot_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+pub fn to_dot(g: &CallGraph, ix: &Index) -> String {
+    use std::fmt::Write;
+    let root = &ix.project.root;
+    let mut s = String::from(
+        "digraph callgraph {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n",
+    );
+    // Only nodes that take part in an edge or an unresolved call, to keep pictures readable.
+    let mut used = vec![false; g.nodes.len()];
+    for e in &g.edges {
+        used[e.from] = true;
+        used[e.to] = true;
+    }
+    for u in &g.unresolved {
+        used[u.from] = true;
+    }
+    for (i, n) in g.nodes.iter().enumerate() {
+        if !used[i] {
+            continue;
+        }
+        let file = display_path(&ix.parsed.files[n.file].path, root);
+        let shape = match n.kind {
+            NodeKind::Closure { .. } => ", style=rounded",
+            NodeKind::Fn { .. } => "",
+        };
+        let _ = writeln!(
+            s,
+            "  n{i} [label=\"{}\\n{}:{}\"{shape}];",
+            dot_escape(&n.name),
+            dot_escape(&file),
+            n.loc.line
+        );
+    }
+    for e in &g.edges {
+        let style = match e.kind {
+            EdgeKind::Call => "",
+            EdgeKind::Dispatch => " [style=bold, label=\"dyn\"]",
+            EdgeKind::Closure => " [style=dotted]",
+            EdgeKind::ClosureCall => " [style=dashed]",
+        };
+        let _ = writeln!(s, "  n{} -> n{}{style};", e.from, e.to);
+    }
+    for (i, u) in g.unresolved.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "  u{i} [label=\"? {}\", shape=plaintext];\n  n{} -> u{i} [style=dashed, color=gray];",
+            dot_escape(&u.callee),
+            u.from
+        );
+    }
+    s.push_str("}\n");
+    s
+}
+
+pub fn to_text(g: &CallGraph, ix: &Index) -> String {
+    use std::fmt::Write;
+    let root = &ix.project.root;
+    let mut out_edges: Vec<Vec<usize>> = vec![Vec::new(); g.nodes.len()];
+    for (i, e) in g.edges.iter().enumerate() {
+        out_edges[e.from].push(i);
+    }
+    let mut unresolved: Vec<Vec<usize>> = vec![Vec::new(); g.nodes.len()];
+    for (i, u) in g.unresolved.iter().enumerate() {
+        unresolved[u.from].push(i);
+    }
+    let mut s = String::new();
+    for (i, n) in g.nodes.iter().enumerate() {
+        if out_edges[i].is_empty() && unresolved[i].is_empty() {
+            continue;
+        }
+        let file = display_path(&ix.parsed.files[n.file].path, root);
+        let _ = writeln!(s, "{} ({file}:{})", n.name, n.loc.line);
+        for &e in &out_edges[i] {
+            let e = &g.edges[e];
+            let arrow = match e.kind {
+                EdgeKind::Call => "→",
+                EdgeKind::Dispatch => "⇒ dyn",
+                EdgeKind::Closure => "↳ defines",
+                EdgeKind::ClosureCall => "→ closure",
+            };
+            let _ = writeln!(
+                s,
+                "    {arrow} {}  (line {})",
+                g.nodes[e.to].name, e.loc.line
+            );
+        }
+        for &u in &unresolved[i] {
+            let u = &g.unresolved[u];
+            let _ = writeln!(s, "    ? {}  (line {}): {}", u.callee, u.loc.line, u.reason);
+        }
+    }
+    s
+}

@@ -1,0 +1,122 @@
+//! threadlint: proves that each conversation's thread context survives every handoff from the
+//! WebSocket that received a message to the tools an agent runs.
+//!
+//! The pipeline follows the data, one module per stage:
+//! [`discover`] (manifests → crates) → [`parse`] + [`lower`] (files → [`summary`]) →
+//! [`index`] (items, scopes, imports, impls) → [`resolve`] (calls, with [`types`]) →
+//! [`graph`] (the call graph) → rules and reports.
+
+pub mod cli;
+pub mod diagnostic;
+pub mod discover;
+pub mod graph;
+pub mod index;
+pub mod lower;
+pub mod parse;
+pub mod resolve;
+pub mod summary;
+pub mod types;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub use diagnostic::{Diag, Severity};
+pub use discover::{DiscoverError, DiscoverOptions, Project};
+pub use graph::CallGraph;
+pub use index::Index;
+pub use parse::Parsed;
+pub use resolve::Resolution;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    pub include_tests: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct Timings {
+    pub discover_ms: f64,
+    pub parse_ms: f64,
+    pub index_ms: f64,
+    pub resolve_ms: f64,
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e5).round() / 100.0
+}
+
+/// The parsed workspace: what the analysis borrows from.
+pub struct Loaded {
+    pub project: Project,
+    pub parsed: Parsed,
+    pub timings: Timings,
+}
+
+impl Loaded {
+    /// All input diagnostics (manifests, then files), in a stable order.
+    pub fn diags(&self) -> Vec<&Diag> {
+        let mut d: Vec<&Diag> = self
+            .project
+            .diags
+            .iter()
+            .chain(self.parsed.diags.iter())
+            .collect();
+        d.sort_by(|a, b| (&a.file, a.loc).cmp(&(&b.file, b.loc)));
+        d
+    }
+
+    pub fn index(&self) -> Index<'_> {
+        Index::build(&self.project, &self.parsed)
+    }
+
+    pub fn total_lines(&self) -> u64 {
+        self.parsed
+            .files
+            .iter()
+            .map(|f| f.summary.lines as u64)
+            .sum()
+    }
+}
+
+/// Discover and parse the crates around `paths`.
+pub fn load(paths: &[PathBuf], opts: Options) -> Result<Loaded, DiscoverError> {
+    let t0 = Instant::now();
+    let project = discover::discover(
+        paths,
+        &DiscoverOptions {
+            include_tests: opts.include_tests,
+        },
+    )?;
+    let t1 = Instant::now();
+    let parsed = parse::parse_project(
+        &project,
+        lower::LowerOptions {
+            include_tests: opts.include_tests,
+        },
+    );
+    let t2 = Instant::now();
+    Ok(Loaded {
+        project,
+        parsed,
+        timings: Timings {
+            discover_ms: ms(t1 - t0),
+            parse_ms: ms(t2 - t1),
+            ..Timings::default()
+        },
+    })
+}
+
+/// Index, resolve and build the call graph of a loaded workspace.
+pub fn build_graph<'s>(
+    loaded: &'s Loaded,
+    timings: &mut Timings,
+) -> (Index<'s>, Resolution, CallGraph) {
+    let t0 = Instant::now();
+    let ix = loaded.index();
+    let t1 = Instant::now();
+    let res = resolve::resolve_all(&ix);
+    let g = CallGraph::build(&ix, &res);
+    let t2 = Instant::now();
+    timings.index_ms = ms(t1 - t0);
+    timings.resolve_ms = ms(t2 - t1);
+    (ix, res, g)
+}

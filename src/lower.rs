@@ -1,0 +1,1316 @@
+//! Lowering: one `syn::File` → one [`FileSummary`]. This is the only module (with `parse`) that
+//! sees syntax trees.
+
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use syn::parse::{ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, Item, Pat, Stmt, Token};
+
+use crate::summary::*;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LowerOptions {
+    /// Keep `#[cfg(test)]` items and `#[test]` functions.
+    pub include_tests: bool,
+}
+
+pub fn lower_file(file: &syn::File, opts: LowerOptions, lines: u32) -> FileSummary {
+    let mut l = Lowerer {
+        opts,
+        modules: vec![ModItems::default()],
+    };
+    l.items(&file.items, 0);
+    FileSummary {
+        modules: l.modules,
+        lines,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locations
+
+pub fn loc(span: Span) -> Loc {
+    loc2(span, span)
+}
+
+pub fn loc2(start: Span, end: Span) -> Loc {
+    let s = start.start();
+    let e = end.end();
+    Loc {
+        line: s.line as u32,
+        col: s.column as u32 + 1,
+        end_line: e.line as u32,
+        end_col: e.column as u32 + 1,
+    }
+}
+
+/// The span of the first token of an expression, without building its token stream.
+fn expr_start(e: &Expr) -> Span {
+    match e {
+        Expr::MethodCall(m) => expr_start(&m.receiver),
+        Expr::Call(c) => expr_start(&c.func),
+        Expr::Field(f) => expr_start(&f.base),
+        Expr::Await(a) => expr_start(&a.base),
+        Expr::Try(t) => expr_start(&t.expr),
+        Expr::Index(i) => expr_start(&i.expr),
+        Expr::Cast(c) => expr_start(&c.expr),
+        Expr::Binary(b) => expr_start(&b.left),
+        Expr::Paren(p) => p.paren_token.span.open(),
+        Expr::Reference(r) => r.and_token.span,
+        Expr::Path(p) => match &p.qself {
+            Some(q) => q.lt_token.span,
+            None => path_start(&p.path),
+        },
+        Expr::Macro(m) => path_start(&m.mac.path),
+        Expr::Struct(s) => path_start(&s.path),
+        Expr::Lit(l) => l.lit.span(),
+        Expr::Tuple(t) => t.paren_token.span.open(),
+        Expr::Block(b) => b.block.brace_token.span.open(),
+        Expr::Async(a) => a.async_token.span,
+        Expr::Closure(c) => c
+            .asyncness
+            .map(|a| a.span)
+            .or(c.capture.map(|m| m.span))
+            .unwrap_or(c.or1_token.span),
+        Expr::Unary(u) => match u.op {
+            syn::UnOp::Deref(t) => t.span,
+            syn::UnOp::Not(t) => t.span,
+            syn::UnOp::Neg(t) => t.span,
+            _ => e.span(),
+        },
+        _ => e.span(),
+    }
+}
+
+fn path_start(p: &syn::Path) -> Span {
+    match (&p.leading_colon, p.segments.first()) {
+        (Some(c), _) => c.spans[0],
+        (None, Some(s)) => s.ident.span(),
+        _ => Span::call_site(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Types, paths, attributes, generics
+
+pub fn lower_path(p: &syn::Path) -> Path {
+    Path {
+        global: p.leading_colon.is_some(),
+        segs: p
+            .segments
+            .iter()
+            .map(|s| PathSeg {
+                name: ident_name(&s.ident),
+                args: match &s.arguments {
+                    syn::PathArguments::AngleBracketed(a) => a
+                        .args
+                        .iter()
+                        .filter_map(|g| match g {
+                            syn::GenericArgument::Type(t) => Some(lower_ty(t)),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                },
+            })
+            .collect(),
+    }
+}
+
+/// `r#type` → `type`.
+fn ident_name(i: &syn::Ident) -> Name {
+    let s = i.to_string();
+    match s.strip_prefix("r#") {
+        Some(rest) => rest.into(),
+        None => s.into(),
+    }
+}
+
+pub fn lower_ty(t: &syn::Type) -> Ty {
+    match t {
+        syn::Type::Path(p) => {
+            if p.qself.is_some() {
+                Ty::Unknown
+            } else {
+                Ty::Path(lower_path(&p.path))
+            }
+        }
+        syn::Type::Reference(r) => Ty::Ref(Box::new(lower_ty(&r.elem))),
+        syn::Type::Ptr(r) => Ty::Ref(Box::new(lower_ty(&r.elem))),
+        syn::Type::TraitObject(o) => Ty::Bounds(trait_bounds(o.bounds.iter())),
+        syn::Type::ImplTrait(o) => Ty::Bounds(trait_bounds(o.bounds.iter())),
+        syn::Type::Tuple(t) => Ty::Tuple(t.elems.iter().map(lower_ty).collect()),
+        syn::Type::Slice(s) => Ty::Slice(Box::new(lower_ty(&s.elem))),
+        syn::Type::Array(s) => Ty::Slice(Box::new(lower_ty(&s.elem))),
+        syn::Type::Paren(p) => lower_ty(&p.elem),
+        syn::Type::Group(g) => lower_ty(&g.elem),
+        syn::Type::BareFn(_) => Ty::Fn,
+        syn::Type::Infer(_) => Ty::Infer,
+        _ => Ty::Unknown,
+    }
+}
+
+fn trait_bounds<'a>(b: impl Iterator<Item = &'a syn::TypeParamBound>) -> Vec<Path> {
+    b.filter_map(|b| match b {
+        syn::TypeParamBound::Trait(t) => Some(lower_path(&t.path)),
+        _ => None,
+    })
+    .collect()
+}
+
+fn lower_generics(g: &syn::Generics) -> Vec<Generic> {
+    let mut out: Vec<Generic> = g
+        .type_params()
+        .map(|tp| Generic {
+            name: ident_name(&tp.ident),
+            bounds: trait_bounds(tp.bounds.iter()),
+        })
+        .collect();
+    if let Some(w) = &g.where_clause {
+        for pred in &w.predicates {
+            if let syn::WherePredicate::Type(pt) = pred {
+                if let syn::Type::Path(p) = &pt.bounded_ty {
+                    if let Some(id) = p.path.get_ident() {
+                        let name = ident_name(id);
+                        let bounds = trait_bounds(pt.bounds.iter());
+                        match out.iter_mut().find(|g| g.name == name) {
+                            Some(g) => g.bounds.extend(bounds),
+                            None => out.push(Generic { name, bounds }),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn lower_attrs(attrs: &[syn::Attribute]) -> Vec<Attr> {
+    attrs
+        .iter()
+        .filter(|a| !a.path().is_ident("doc"))
+        .map(|a| {
+            let args = match &a.meta {
+                syn::Meta::Path(_) => String::new(),
+                syn::Meta::List(l) => l.tokens.to_string(),
+                syn::Meta::NameValue(nv) => quote::ToTokens::to_token_stream(&nv.value).to_string(),
+            };
+            Attr {
+                path: a
+                    .path()
+                    .segments
+                    .iter()
+                    .map(|s| ident_name(&s.ident))
+                    .collect(),
+                args: args.into(),
+                loc: loc2(a.pound_token.span, a.bracket_token.span.close()),
+            }
+        })
+        .collect()
+}
+
+/// `#[cfg(test)]`, `#[cfg(all(test, …))]` (but not `not(test)`).
+fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        if !a.path().is_ident("cfg") {
+            return false;
+        }
+        let syn::Meta::List(l) = &a.meta else {
+            return false;
+        };
+        let mut saw_test = false;
+        let mut saw_not = false;
+        scan_idents(l.tokens.clone(), &mut |id| {
+            if id == "test" {
+                saw_test = true;
+            } else if id == "not" {
+                saw_not = true;
+            }
+        });
+        saw_test && !saw_not
+    })
+}
+
+fn scan_idents(ts: TokenStream, f: &mut impl FnMut(&str)) {
+    for tt in ts {
+        match tt {
+            TokenTree::Ident(i) => f(&i.to_string()),
+            TokenTree::Group(g) => scan_idents(g.stream(), f),
+            _ => {}
+        }
+    }
+}
+
+/// `#[test]`, `#[tokio::test]`, `#[rstest]`, `#[test_case(…)]`, `#[bench]`.
+fn is_test_fn(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        let last = a.path().segments.last().map(|s| s.ident.to_string());
+        matches!(
+            last.as_deref(),
+            Some("test" | "rstest" | "test_case" | "bench" | "test_log")
+        ) && !a.path().is_ident("cfg")
+    }) || is_cfg_test(attrs)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Items
+
+struct Lowerer {
+    opts: LowerOptions,
+    modules: Vec<ModItems>,
+}
+
+impl Lowerer {
+    fn items(&mut self, items: &[Item], m: usize) {
+        for item in items {
+            self.item(item, m);
+        }
+    }
+
+    fn item(&mut self, item: &Item, m: usize) {
+        let skip_tests = !self.opts.include_tests;
+        match item {
+            Item::Fn(f) => {
+                if skip_tests && is_test_fn(&f.attrs) {
+                    return;
+                }
+                let def = self.lower_fn(&f.attrs, &f.sig, Some(&f.block), m);
+                self.modules[m].fns.push(def);
+            }
+            Item::Mod(md) => {
+                let is_test = is_cfg_test(&md.attrs);
+                if skip_tests && is_test {
+                    return;
+                }
+                let path_attr = md.attrs.iter().find_map(|a| {
+                    if !a.path().is_ident("path") {
+                        return None;
+                    }
+                    match &a.meta {
+                        syn::Meta::NameValue(nv) => match &nv.value {
+                            Expr::Lit(syn::ExprLit {
+                                lit: syn::Lit::Str(s),
+                                ..
+                            }) => Some(Name::from(s.value())),
+                            _ => None,
+                        },
+                        _ => None,
+                    }
+                });
+                let inline = md.content.as_ref().map(|(_, items)| {
+                    let idx = self.modules.len();
+                    self.modules.push(ModItems::default());
+                    self.items(items, idx);
+                    idx as u32
+                });
+                self.modules[m].mods.push(ModDecl {
+                    name: ident_name(&md.ident),
+                    loc: loc(md.ident.span()),
+                    path_attr,
+                    inline,
+                    is_test,
+                });
+            }
+            Item::Struct(s) => {
+                if skip_tests && is_cfg_test(&s.attrs) {
+                    return;
+                }
+                let (fields, tuple) = lower_fields(&s.fields);
+                self.modules[m].adts.push(AdtDef {
+                    kind: AdtKind::Struct,
+                    name: ident_name(&s.ident),
+                    loc: loc(s.ident.span()),
+                    attrs: lower_attrs(&s.attrs),
+                    generics: lower_generics(&s.generics),
+                    fields,
+                    is_tuple_or_unit: tuple,
+                    variants: Vec::new(),
+                });
+            }
+            Item::Union(s) => {
+                let (fields, _) = lower_fields(&syn::Fields::Named(s.fields.clone()));
+                self.modules[m].adts.push(AdtDef {
+                    kind: AdtKind::Union,
+                    name: ident_name(&s.ident),
+                    loc: loc(s.ident.span()),
+                    attrs: lower_attrs(&s.attrs),
+                    generics: lower_generics(&s.generics),
+                    fields,
+                    is_tuple_or_unit: false,
+                    variants: Vec::new(),
+                });
+            }
+            Item::Enum(e) => {
+                if skip_tests && is_cfg_test(&e.attrs) {
+                    return;
+                }
+                self.modules[m].adts.push(AdtDef {
+                    kind: AdtKind::Enum,
+                    name: ident_name(&e.ident),
+                    loc: loc(e.ident.span()),
+                    attrs: lower_attrs(&e.attrs),
+                    generics: lower_generics(&e.generics),
+                    fields: Vec::new(),
+                    is_tuple_or_unit: false,
+                    variants: e
+                        .variants
+                        .iter()
+                        .map(|v| VariantDef {
+                            name: ident_name(&v.ident),
+                            fields: lower_fields(&v.fields).0,
+                            loc: loc(v.ident.span()),
+                        })
+                        .collect(),
+                });
+            }
+            Item::Trait(t) => {
+                if skip_tests && is_cfg_test(&t.attrs) {
+                    return;
+                }
+                let mut methods = Vec::new();
+                for ti in &t.items {
+                    if let syn::TraitItem::Fn(f) = ti {
+                        methods.push(self.lower_fn(&f.attrs, &f.sig, f.default.as_ref(), m));
+                    }
+                }
+                self.modules[m].traits.push(TraitDef {
+                    name: ident_name(&t.ident),
+                    loc: loc(t.ident.span()),
+                    attrs: lower_attrs(&t.attrs),
+                    generics: lower_generics(&t.generics),
+                    supertraits: trait_bounds(t.supertraits.iter()),
+                    methods,
+                });
+            }
+            Item::Impl(im) => {
+                if skip_tests && is_cfg_test(&im.attrs) {
+                    return;
+                }
+                let mut methods = Vec::new();
+                let mut assoc_types = Vec::new();
+                for ii in &im.items {
+                    match ii {
+                        syn::ImplItem::Fn(f) => {
+                            if skip_tests && is_test_fn(&f.attrs) {
+                                continue;
+                            }
+                            methods.push(self.lower_fn(&f.attrs, &f.sig, Some(&f.block), m));
+                        }
+                        syn::ImplItem::Type(t) => {
+                            assoc_types.push((ident_name(&t.ident), lower_ty(&t.ty)))
+                        }
+                        _ => {}
+                    }
+                }
+                self.modules[m].impls.push(ImplDef {
+                    loc: loc2(im.impl_token.span, im.brace_token.span.close()),
+                    attrs: lower_attrs(&im.attrs),
+                    generics: lower_generics(&im.generics),
+                    trait_: im.trait_.as_ref().map(|(_, p, _)| lower_path(p)),
+                    self_ty: lower_ty(&im.self_ty),
+                    methods,
+                    assoc_types,
+                });
+            }
+            Item::Type(t) => self.modules[m].aliases.push(AliasDef {
+                name: ident_name(&t.ident),
+                loc: loc(t.ident.span()),
+                generics: lower_generics(&t.generics),
+                ty: lower_ty(&t.ty),
+            }),
+            Item::Static(s) => self.modules[m].statics.push(StaticDef {
+                kind: StaticKind::Static,
+                name: ident_name(&s.ident),
+                ty: lower_ty(&s.ty),
+                loc: loc(s.ident.span()),
+            }),
+            Item::Const(s) => self.modules[m].statics.push(StaticDef {
+                kind: StaticKind::Const,
+                name: ident_name(&s.ident),
+                ty: lower_ty(&s.ty),
+                loc: loc(s.ident.span()),
+            }),
+            Item::Use(u) => {
+                let is_pub = !matches!(u.vis, syn::Visibility::Inherited);
+                let mut prefix = Vec::new();
+                flatten_use(
+                    &u.tree,
+                    u.leading_colon.is_some(),
+                    &mut prefix,
+                    is_pub,
+                    &mut self.modules[m].uses,
+                );
+            }
+            Item::ExternCrate(ec) => {
+                let name = ident_name(&ec.ident);
+                let alias = ec
+                    .rename
+                    .as_ref()
+                    .map(|(_, i)| ident_name(i))
+                    .unwrap_or_else(|| name.clone());
+                let is_pub = !matches!(ec.vis, syn::Visibility::Inherited);
+                self.modules[m].uses.push(UseDef {
+                    global: true,
+                    path: vec![name],
+                    kind: UseKind::Named(alias),
+                    is_pub,
+                    loc: loc(ec.ident.span()),
+                });
+            }
+            Item::Macro(im) => {
+                let name = im
+                    .mac
+                    .path
+                    .segments
+                    .last()
+                    .map(|s| ident_name(&s.ident))
+                    .unwrap_or_default();
+                match &*name {
+                    "macro_rules" => {}
+                    "thread_local" | "task_local" => {
+                        let kind = if &*name == "thread_local" {
+                            StaticKind::ThreadLocal
+                        } else {
+                            StaticKind::TaskLocal
+                        };
+                        match parse_local_keys.parse2(im.mac.tokens.clone()) {
+                            Ok(keys) => {
+                                for (n, ty, span) in keys {
+                                    self.modules[m].statics.push(StaticDef {
+                                        kind,
+                                        name: n,
+                                        ty,
+                                        loc: loc(span),
+                                    });
+                                }
+                            }
+                            Err(_) => self.modules[m]
+                                .opaque_macros
+                                .push((name, loc(path_start(&im.mac.path)))),
+                        }
+                    }
+                    _ => self.modules[m]
+                        .opaque_macros
+                        .push((name, loc(path_start(&im.mac.path)))),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn lower_fn(
+        &mut self,
+        attrs: &[syn::Attribute],
+        sig: &syn::Signature,
+        block: Option<&syn::Block>,
+        m: usize,
+    ) -> FnDef {
+        let mut self_param = None;
+        let mut params = Vec::new();
+        let mut b = BodyBuilder::new(self, m);
+        b.ev(Event::Enter);
+        for input in &sig.inputs {
+            match input {
+                syn::FnArg::Receiver(r) => {
+                    self_param = Some(match (&r.reference, r.mutability) {
+                        (Some(_), Some(_)) => SelfParam::RefMut,
+                        (Some(_), None) => SelfParam::Ref,
+                        _ => SelfParam::Value,
+                    });
+                    b.ev(Event::Bind {
+                        name: "self".into(),
+                        ty: Some(Ty::Path(Path::single("Self"))),
+                        value: VExpr::Typed(Box::new(Ty::Path(Path::single("Self")))),
+                        loc: loc(r.self_token.span),
+                    });
+                }
+                syn::FnArg::Typed(pt) => {
+                    let ty = lower_ty(&pt.ty);
+                    let name = match &*pt.pat {
+                        Pat::Ident(pi) if pi.subpat.is_none() => Some(ident_name(&pi.ident)),
+                        _ => None,
+                    };
+                    params.push(Param {
+                        name,
+                        ty: ty.clone(),
+                        loc: loc(pat_span(&pt.pat)),
+                    });
+                    if block.is_some() {
+                        b.bind_pat(&pt.pat, VExpr::Typed(Box::new(ty.clone())), Some(ty));
+                    }
+                }
+            }
+        }
+        let body = block.map(|blk| {
+            let (v, _) = b.block_inner(blk);
+            b.ev(Event::Return(v));
+            b.ev(Event::Exit);
+            b.body
+        });
+        let end = block
+            .map(|b| b.brace_token.span.close())
+            .unwrap_or_else(|| sig.ident.span());
+        FnDef {
+            name: ident_name(&sig.ident),
+            loc: loc(sig.ident.span()),
+            item_loc: loc2(sig.fn_token.span, end),
+            attrs: lower_attrs(attrs),
+            is_async: sig.asyncness.is_some(),
+            is_test: is_test_fn(attrs),
+            generics: lower_generics(&sig.generics),
+            self_param,
+            params,
+            ret: match &sig.output {
+                syn::ReturnType::Default => None,
+                syn::ReturnType::Type(_, t) => Some(lower_ty(t)),
+            },
+            body,
+        }
+    }
+}
+
+fn pat_span(p: &Pat) -> Span {
+    match p {
+        Pat::Ident(i) => i.ident.span(),
+        _ => p.span(),
+    }
+}
+
+fn lower_fields(f: &syn::Fields) -> (Vec<FieldDef>, bool) {
+    match f {
+        syn::Fields::Named(n) => (
+            n.named
+                .iter()
+                .map(|f| FieldDef {
+                    name: f.ident.as_ref().map(ident_name).unwrap_or_default(),
+                    ty: lower_ty(&f.ty),
+                    loc: loc(f
+                        .ident
+                        .as_ref()
+                        .map(|i| i.span())
+                        .unwrap_or_else(|| f.ty.span())),
+                })
+                .collect(),
+            false,
+        ),
+        syn::Fields::Unnamed(u) => (
+            u.unnamed
+                .iter()
+                .enumerate()
+                .map(|(i, f)| FieldDef {
+                    name: i.to_string().into(),
+                    ty: lower_ty(&f.ty),
+                    loc: loc(f.ty.span()),
+                })
+                .collect(),
+            true,
+        ),
+        syn::Fields::Unit => (Vec::new(), true),
+    }
+}
+
+fn flatten_use(
+    tree: &syn::UseTree,
+    global: bool,
+    prefix: &mut Vec<Name>,
+    is_pub: bool,
+    out: &mut Vec<UseDef>,
+) {
+    match tree {
+        syn::UseTree::Path(p) => {
+            prefix.push(ident_name(&p.ident));
+            flatten_use(&p.tree, global, prefix, is_pub, out);
+            prefix.pop();
+        }
+        syn::UseTree::Name(n) => {
+            let name = ident_name(&n.ident);
+            if &*name == "self" {
+                // `use a::b::{self}` binds `b`.
+                if let Some(last) = prefix.last().cloned() {
+                    out.push(UseDef {
+                        global,
+                        path: prefix.clone(),
+                        kind: UseKind::Named(last),
+                        is_pub,
+                        loc: loc(n.ident.span()),
+                    });
+                }
+            } else {
+                let mut path = prefix.clone();
+                path.push(name.clone());
+                out.push(UseDef {
+                    global,
+                    path,
+                    kind: UseKind::Named(name),
+                    is_pub,
+                    loc: loc(n.ident.span()),
+                });
+            }
+        }
+        syn::UseTree::Rename(r) => {
+            let name = ident_name(&r.ident);
+            let path = if &*name == "self" {
+                prefix.clone()
+            } else {
+                let mut p = prefix.clone();
+                p.push(name);
+                p
+            };
+            out.push(UseDef {
+                global,
+                path,
+                kind: UseKind::Named(ident_name(&r.rename)),
+                is_pub,
+                loc: loc(r.rename.span()),
+            });
+        }
+        syn::UseTree::Glob(g) => out.push(UseDef {
+            global,
+            path: prefix.clone(),
+            kind: UseKind::Glob,
+            is_pub,
+            loc: loc(g.star_token.span),
+        }),
+        syn::UseTree::Group(g) => {
+            for t in &g.items {
+                flatten_use(t, global, prefix, is_pub, out);
+            }
+        }
+    }
+}
+
+/// The declarations inside `thread_local! { … }` / `task_local! { … }`.
+fn parse_local_keys(input: ParseStream) -> syn::Result<Vec<(Name, Ty, Span)>> {
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        input.call(syn::Attribute::parse_outer)?;
+        input.parse::<syn::Visibility>()?;
+        input.parse::<Token![static]>()?;
+        let name: syn::Ident = input.parse()?;
+        input.parse::<Token![:]>()?;
+        let ty: syn::Type = input.parse()?;
+        if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            input.parse::<Expr>()?;
+        }
+        if input.peek(Token![;]) {
+            input.parse::<Token![;]>()?;
+        }
+        out.push((ident_name(&name), lower_ty(&ty), name.span()));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bodies
+
+struct BodyBuilder<'l> {
+    lowerer: &'l mut Lowerer,
+    module: usize,
+    body: Body,
+    closure_stack: Vec<u32>,
+    macro_stack: Vec<Name>,
+    /// Set just before lowering a closure that is a method call's argument.
+    closure_hint: Option<(VExpr, Name)>,
+}
+
+const DIVERGING_MACROS: &[&str] = &["panic", "unreachable", "todo", "unimplemented", "bail"];
+
+fn diverges(e: &Expr) -> bool {
+    match e {
+        Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => true,
+        Expr::Macro(m) => m
+            .mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| DIVERGING_MACROS.iter().any(|d| s.ident == d)),
+        Expr::Block(b) => block_diverges(&b.block),
+        _ => false,
+    }
+}
+
+fn block_diverges(b: &syn::Block) -> bool {
+    match b.stmts.last() {
+        Some(Stmt::Expr(e, _)) => diverges(e),
+        Some(Stmt::Macro(m)) => m
+            .mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| DIVERGING_MACROS.iter().any(|d| s.ident == d)),
+        _ => false,
+    }
+}
+
+impl<'l> BodyBuilder<'l> {
+    fn new(lowerer: &'l mut Lowerer, module: usize) -> Self {
+        BodyBuilder {
+            lowerer,
+            module,
+            body: Body::default(),
+            closure_stack: Vec::new(),
+            macro_stack: Vec::new(),
+            closure_hint: None,
+        }
+    }
+
+    fn ev(&mut self, e: Event) {
+        self.body.events.push(e);
+    }
+
+    fn call(&mut self, callee: Callee, args: Vec<VExpr>, loc: Loc) -> VExpr {
+        let id = self.body.calls.len() as u32;
+        self.body.calls.push(CallSite {
+            callee,
+            args,
+            loc,
+            in_macro: self.macro_stack.last().cloned(),
+        });
+        self.ev(Event::Call(id));
+        VExpr::Call(id)
+    }
+
+    fn block(&mut self, b: &syn::Block) -> VExpr {
+        self.ev(Event::Enter);
+        let (v, _) = self.block_inner(b);
+        self.ev(Event::Exit);
+        v
+    }
+
+    /// Lower statements; returns the tail value and whether the block diverges.
+    fn block_inner(&mut self, b: &syn::Block) -> (VExpr, bool) {
+        self.stmts(&b.stmts)
+    }
+
+    fn stmts(&mut self, stmts: &[Stmt]) -> (VExpr, bool) {
+        let mut tail = VExpr::Unknown;
+        for (i, s) in stmts.iter().enumerate() {
+            let last = i + 1 == stmts.len();
+            match s {
+                Stmt::Local(l) => {
+                    let value = match &l.init {
+                        Some(init) => {
+                            let v = self.expr(&init.expr);
+                            if let Some((_, d)) = &init.diverge {
+                                self.ev(Event::Enter);
+                                self.expr(d);
+                                self.ev(Event::Exit);
+                            }
+                            v
+                        }
+                        None => VExpr::Unknown,
+                    };
+                    self.bind_pat(&l.pat, value, None);
+                }
+                Stmt::Item(item) => {
+                    let m = self.module;
+                    self.lowerer.item(item, m);
+                }
+                Stmt::Expr(e, semi) => {
+                    let v = self.expr(e);
+                    if last && semi.is_none() {
+                        tail = v;
+                    }
+                }
+                Stmt::Macro(sm) => {
+                    self.mac(&sm.mac);
+                }
+            }
+        }
+        let div = match stmts.last() {
+            Some(Stmt::Expr(e, _)) => diverges(e),
+            _ => false,
+        };
+        (tail, div)
+    }
+
+    fn bind_pat(&mut self, p: &Pat, value: VExpr, ty: Option<Ty>) {
+        match p {
+            Pat::Ident(pi) => {
+                if let Some((_, sub)) = &pi.subpat {
+                    self.bind_pat(sub, value.clone(), ty.clone());
+                }
+                self.ev(Event::Bind {
+                    name: ident_name(&pi.ident),
+                    ty,
+                    value,
+                    loc: loc(pi.ident.span()),
+                });
+            }
+            Pat::Type(pt) => {
+                let t = lower_ty(&pt.ty);
+                self.bind_pat(&pt.pat, value, Some(t));
+            }
+            Pat::Reference(r) => self.bind_pat(&r.pat, value, ty.map(|t| t.peel().clone())),
+            Pat::Paren(pp) => self.bind_pat(&pp.pat, value, ty),
+            Pat::Tuple(t) => {
+                let tys = match ty.as_ref().map(|t| t.peel()) {
+                    Some(Ty::Tuple(ts)) => Some(ts.clone()),
+                    _ => None,
+                };
+                for (i, e) in t.elems.iter().enumerate() {
+                    let sub_ty = tys.as_ref().and_then(|ts| ts.get(i).cloned());
+                    self.bind_pat(
+                        e,
+                        VExpr::TupleField(Box::new(value.clone()), i as u32),
+                        sub_ty,
+                    );
+                }
+            }
+            Pat::TupleStruct(ts) => {
+                let last = ts.path.segments.last().map(|s| ident_name(&s.ident));
+                let is_payload =
+                    matches!(last.as_deref(), Some("Some" | "Ok")) && ts.path.segments.len() == 1;
+                for (i, e) in ts.elems.iter().enumerate() {
+                    let v = if is_payload && i == 0 {
+                        VExpr::Unwrap(Box::new(value.clone()))
+                    } else {
+                        VExpr::Field(
+                            Box::new(pat_ctor(&value, last.as_deref().unwrap_or(""))),
+                            i.to_string().into(),
+                        )
+                    };
+                    self.bind_pat(e, v, None);
+                }
+            }
+            Pat::Struct(ps) => {
+                let last = ps
+                    .path
+                    .segments
+                    .last()
+                    .map(|s| ident_name(&s.ident))
+                    .unwrap_or_default();
+                for f in &ps.fields {
+                    let fname: Name = match &f.member {
+                        syn::Member::Named(i) => ident_name(i),
+                        syn::Member::Unnamed(ix) => ix.index.to_string().into(),
+                    };
+                    let v = VExpr::Field(Box::new(pat_ctor(&value, &last)), fname);
+                    self.bind_pat(&f.pat, v, None);
+                }
+            }
+            Pat::Slice(s) => {
+                for e in &s.elems {
+                    self.bind_pat(e, VExpr::Elem(Box::new(value.clone())), None);
+                }
+            }
+            Pat::Or(o) => {
+                if let Some(first) = o.cases.first() {
+                    self.bind_pat(first, value, ty);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn closure_start(&mut self, kind: ClosureKind, is_move: bool, is_async: bool, l: Loc) -> u32 {
+        let id = self.body.closures.len() as u32;
+        let recv_hint = self.closure_hint.take();
+        self.body.closures.push(ClosureDef {
+            kind,
+            is_move,
+            is_async,
+            loc: l,
+            parent: self.closure_stack.last().copied(),
+            recv_hint,
+        });
+        self.closure_stack.push(id);
+        self.ev(Event::ClosureStart(id));
+        self.ev(Event::Enter);
+        id
+    }
+
+    fn closure_end(&mut self, id: u32, tail: VExpr) {
+        self.ev(Event::Return(tail));
+        self.ev(Event::Exit);
+        self.ev(Event::ClosureEnd(id));
+        self.closure_stack.pop();
+    }
+
+    /// Lower an expression: emit its events, return where its value comes from.
+    fn expr(&mut self, e: &Expr) -> VExpr {
+        match e {
+            Expr::Array(a) => {
+                for x in &a.elems {
+                    self.expr(x);
+                }
+                VExpr::Unknown
+            }
+            Expr::Assign(a) => {
+                let place = self.expr(&a.left);
+                let value = self.expr(&a.right);
+                self.ev(Event::Assign {
+                    place,
+                    value,
+                    loc: loc2(expr_start(&a.left), a.eq_token.span),
+                });
+                VExpr::Lit
+            }
+            Expr::Async(a) => {
+                let id = self.closure_start(
+                    ClosureKind::AsyncBlock,
+                    a.capture.is_some(),
+                    true,
+                    loc2(a.async_token.span, a.block.brace_token.span.close()),
+                );
+                let (v, _) = self.block_inner(&a.block);
+                self.closure_end(id, v);
+                VExpr::Closure(id)
+            }
+            Expr::Await(a) => self.expr(&a.base),
+            Expr::Binary(b) => {
+                let l = self.expr(&b.left);
+                let r = self.expr(&b.right);
+                if is_compound_assign(&b.op) {
+                    self.ev(Event::Assign {
+                        place: l,
+                        value: r,
+                        loc: loc(expr_start(&b.left)),
+                    });
+                }
+                VExpr::Unknown
+            }
+            Expr::Block(b) => self.block(&b.block),
+            Expr::Break(b) => {
+                if let Some(x) = &b.expr {
+                    self.expr(x);
+                }
+                VExpr::Unknown
+            }
+            Expr::Call(c) => {
+                let callee = match &*c.func {
+                    Expr::Path(p) => Callee::Path {
+                        path: lower_path(&p.path),
+                        qself: p.qself.as_ref().map(|q| lower_ty(&q.ty)),
+                    },
+                    other => Callee::Value(self.expr(other)),
+                };
+                let args = c.args.iter().map(|a| self.expr(a)).collect();
+                let l = loc2(expr_start(&c.func), c.paren_token.span.close());
+                self.call(callee, args, l)
+            }
+            Expr::Cast(c) => {
+                self.expr(&c.expr);
+                VExpr::Typed(Box::new(lower_ty(&c.ty)))
+            }
+            Expr::Closure(c) => {
+                let start = expr_start(e);
+                let id = self.closure_start(
+                    ClosureKind::Closure,
+                    c.capture.is_some(),
+                    c.asyncness.is_some(),
+                    loc2(start, c.body.span()),
+                );
+                for (pi, input) in c.inputs.iter().enumerate() {
+                    match input {
+                        Pat::Type(pt) => {
+                            let t = lower_ty(&pt.ty);
+                            self.bind_pat(&pt.pat, VExpr::Typed(Box::new(t.clone())), Some(t));
+                        }
+                        other => self.bind_pat(other, VExpr::ClosureArg(id, pi as u32), None),
+                    }
+                }
+                let v = self.expr(&c.body);
+                self.closure_end(id, v);
+                VExpr::Closure(id)
+            }
+            Expr::Const(c) => self.block(&c.block),
+            Expr::Field(f) => {
+                let base = self.expr(&f.base);
+                match &f.member {
+                    syn::Member::Named(i) => VExpr::Field(Box::new(base), ident_name(i)),
+                    syn::Member::Unnamed(ix) => VExpr::TupleField(Box::new(base), ix.index),
+                }
+            }
+            Expr::ForLoop(f) => {
+                let it = self.expr(&f.expr);
+                self.ev(Event::Enter);
+                self.bind_pat(&f.pat, VExpr::Elem(Box::new(it)), None);
+                self.block(&f.body);
+                self.ev(Event::Exit);
+                VExpr::Unknown
+            }
+            Expr::Group(g) => self.expr(&g.expr),
+            Expr::Paren(p) => self.expr(&p.expr),
+            Expr::If(i) => {
+                self.ev(Event::Enter);
+                self.expr(&i.cond);
+                let then_v = self.block(&i.then_branch);
+                self.ev(Event::Exit);
+                let then_div = block_diverges(&i.then_branch);
+                match &i.else_branch {
+                    Some((_, els)) => {
+                        self.ev(Event::Enter);
+                        let else_v = self.expr(els);
+                        self.ev(Event::Exit);
+                        if then_div {
+                            else_v
+                        } else {
+                            then_v
+                        }
+                    }
+                    None => VExpr::Unknown,
+                }
+            }
+            Expr::Index(ix) => {
+                let base = self.expr(&ix.expr);
+                self.expr(&ix.index);
+                VExpr::Index(Box::new(base))
+            }
+            Expr::Let(l) => {
+                let v = self.expr(&l.expr);
+                self.bind_pat(&l.pat, v, None);
+                VExpr::Lit
+            }
+            Expr::Lit(_) => VExpr::Lit,
+            Expr::Loop(l) => {
+                self.block(&l.body);
+                VExpr::Unknown
+            }
+            Expr::Macro(m) => self.mac(&m.mac),
+            Expr::Match(m) => {
+                let scrut = self.expr(&m.expr);
+                let mut chosen: Option<VExpr> = None;
+                for arm in &m.arms {
+                    self.ev(Event::Enter);
+                    self.bind_pat(&arm.pat, scrut.clone(), None);
+                    if let Some((_, g)) = &arm.guard {
+                        self.expr(g);
+                    }
+                    let v = self.expr(&arm.body);
+                    self.ev(Event::Exit);
+                    if chosen.is_none() && !diverges(&arm.body) {
+                        chosen = Some(v);
+                    }
+                }
+                chosen.unwrap_or(VExpr::Unknown)
+            }
+            Expr::MethodCall(mc) => {
+                let recv = self.expr(&mc.receiver);
+                let name = ident_name(&mc.method);
+                let args = mc
+                    .args
+                    .iter()
+                    .map(|a| {
+                        if matches!(a, Expr::Closure(_)) {
+                            self.closure_hint = Some((recv.clone(), name.clone()));
+                        }
+                        self.expr(a)
+                    })
+                    .collect();
+                let l = loc2(expr_start(&mc.receiver), mc.paren_token.span.close());
+                self.call(Callee::Method { recv, name }, args, l)
+            }
+            Expr::Path(p) => {
+                if p.qself.is_some() {
+                    VExpr::Unknown
+                } else {
+                    VExpr::Path(lower_path(&p.path))
+                }
+            }
+            Expr::Range(r) => {
+                if let Some(x) = &r.start {
+                    self.expr(x);
+                }
+                if let Some(x) = &r.end {
+                    self.expr(x);
+                }
+                VExpr::Unknown
+            }
+            Expr::Reference(r) => self.expr(&r.expr),
+            Expr::Repeat(r) => {
+                self.expr(&r.expr);
+                VExpr::Unknown
+            }
+            Expr::Return(r) => {
+                let v = match &r.expr {
+                    Some(x) => self.expr(x),
+                    None => VExpr::Lit,
+                };
+                self.ev(Event::Return(v));
+                VExpr::Unknown
+            }
+            Expr::Struct(s) => {
+                let fields = s
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        let name: Name = match &f.member {
+                            syn::Member::Named(i) => ident_name(i),
+                            syn::Member::Unnamed(ix) => ix.index.to_string().into(),
+                        };
+                        (name, self.expr(&f.expr))
+                    })
+                    .collect();
+                let rest = s.rest.as_ref().map(|r| Box::new(self.expr(r)));
+                VExpr::Struct {
+                    path: lower_path(&s.path),
+                    fields,
+                    rest,
+                }
+            }
+            Expr::Try(t) => {
+                let v = self.expr(&t.expr);
+                VExpr::Unwrap(Box::new(v))
+            }
+            Expr::TryBlock(t) => self.block(&t.block),
+            Expr::Tuple(t) => VExpr::Tuple(t.elems.iter().map(|x| self.expr(x)).collect()),
+            Expr::Unary(u) => {
+                let v = self.expr(&u.expr);
+                match u.op {
+                    syn::UnOp::Deref(_) => v,
+                    _ => VExpr::Unknown,
+                }
+            }
+            Expr::Unsafe(u) => self.block(&u.block),
+            Expr::While(w) => {
+                self.ev(Event::Enter);
+                self.expr(&w.cond);
+                self.block(&w.body);
+                self.ev(Event::Exit);
+                VExpr::Unknown
+            }
+            Expr::Yield(y) => {
+                if let Some(x) = &y.expr {
+                    self.expr(x);
+                }
+                VExpr::Unknown
+            }
+            _ => VExpr::Unknown,
+        }
+    }
+
+    /// Read a macro invocation's input as Rust where possible (SPEC §3 "Macros").
+    fn mac(&mut self, m: &syn::Macro) -> VExpr {
+        let name = m
+            .path
+            .segments
+            .last()
+            .map(|s| ident_name(&s.ident))
+            .unwrap_or_default();
+        if &*name == "macro_rules" || m.tokens.is_empty() {
+            return VExpr::Macro(name);
+        }
+        self.macro_stack.push(name.clone());
+        let read = self.mac_input(m.tokens.clone());
+        self.macro_stack.pop();
+        if !read {
+            self.ev(Event::OpaqueMacro {
+                name: name.clone(),
+                loc: loc2(path_start(&m.path), m.delimiter.span().close()),
+            });
+        }
+        VExpr::Macro(name)
+    }
+
+    fn mac_input(&mut self, tokens: TokenStream) -> bool {
+        // 1. Comma-separated expressions (`format!`, `join!`, `vec!`, `assert!` …).
+        if let Ok(exprs) = Punctuated::<Expr, Token![,]>::parse_terminated.parse2(tokens.clone()) {
+            for e in &exprs {
+                self.expr(e);
+            }
+            return true;
+        }
+        // 2. Statements (`try_stream! { … }`).
+        if let Ok(stmts) = syn::Block::parse_within.parse2(tokens.clone()) {
+            self.ev(Event::Enter);
+            self.stmts(&stmts);
+            self.ev(Event::Exit);
+            return true;
+        }
+        // 3. Top-level pieces split at `,` `;` `=>` (`select!` arms: `pat = fut => body`).
+        let mut any = false;
+        for piece in split_top_level(tokens) {
+            if piece.is_empty() {
+                continue;
+            }
+            if let Ok(e) = syn::parse2::<Expr>(piece.clone()) {
+                if let Expr::Assign(a) = &e {
+                    // `pat = fut`: the left side is a pattern binding the future's output.
+                    let v = self.expr(&a.right);
+                    let left = quote::ToTokens::to_token_stream(&a.left);
+                    if let Ok(p) = Pat::parse_single.parse2(left) {
+                        self.bind_pat(&p, v, None);
+                    }
+                } else {
+                    self.expr(&e);
+                }
+                any = true;
+            } else if let Some(e) = parse_assign_like(piece) {
+                any |= e;
+            }
+        }
+        any
+    }
+}
+
+/// `pat = expr` where `pat` is not an expression (`Some(x) if x > 1 = …` is rare; we only need to know it was read).
+fn parse_assign_like(piece: TokenStream) -> Option<bool> {
+    let toks: Vec<TokenTree> = piece.into_iter().collect();
+    let eq = toks
+        .iter()
+        .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == '='))?;
+    let right: TokenStream = toks[eq + 1..].iter().cloned().collect();
+    syn::parse2::<Expr>(right).ok().map(|_| false)
+}
+
+fn split_top_level(ts: TokenStream) -> Vec<TokenStream> {
+    let mut out = Vec::new();
+    let mut cur: Vec<TokenTree> = Vec::new();
+    let mut iter = ts.into_iter().peekable();
+    while let Some(tt) = iter.next() {
+        match &tt {
+            TokenTree::Punct(p) if p.as_char() == ',' || p.as_char() == ';' => {
+                out.push(cur.drain(..).collect());
+            }
+            TokenTree::Punct(p)
+                if p.as_char() == '='
+                    && p.spacing() == proc_macro2::Spacing::Joint
+                    && matches!(iter.peek(), Some(TokenTree::Punct(n)) if n.as_char() == '>') =>
+            {
+                iter.next();
+                out.push(cur.drain(..).collect());
+                // `pat = fut => { body }` needs no comma after the block.
+                if let Some(TokenTree::Group(g)) = iter.peek() {
+                    if g.delimiter() == Delimiter::Brace {
+                        let body = iter.next().into_iter().collect();
+                        out.push(body);
+                    }
+                }
+            }
+            TokenTree::Group(g) if g.delimiter() == Delimiter::None => {
+                cur.push(tt.clone());
+            }
+            _ => cur.push(tt),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur.into_iter().collect());
+    }
+    out
+}
+
+fn is_compound_assign(op: &syn::BinOp) -> bool {
+    use syn::BinOp::*;
+    matches!(
+        op,
+        AddAssign(_)
+            | SubAssign(_)
+            | MulAssign(_)
+            | DivAssign(_)
+            | RemAssign(_)
+            | BitXorAssign(_)
+            | BitAndAssign(_)
+            | BitOrAssign(_)
+            | ShlAssign(_)
+            | ShrAssign(_)
+    )
+}
+
+/// In a pattern `Ctor(x)` / `Ctor { f }` over `value`: remember the constructor so that field
+/// types can be looked up on the right enum variant.
+fn pat_ctor(value: &VExpr, ctor: &str) -> VExpr {
+    VExpr::Field(Box::new(value.clone()), format!("<{ctor}>").into())
+}

@@ -1,0 +1,458 @@
+//! Reading and parsing: every crate's module tree, files parsed in parallel with `syn` and
+//! lowered to summaries at once (the syntax tree is dropped when its file is done).
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::diagnostic::{Diag, Severity};
+use crate::discover::{normalize, CrateKind, Project};
+use crate::lower::{lower_file, LowerOptions};
+use crate::summary::{FileSummary, Loc, ModDecl, Name};
+
+/// Stack size of parser threads: deeply nested code recurses deeply in `syn`.
+const STACK_SIZE: usize = 256 << 20;
+
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub summary: FileSummary,
+}
+
+pub struct ModuleNode {
+    pub krate: usize,
+    pub name: Name,
+    pub parent: Option<usize>,
+    /// `None`: the module's file is missing or could not be parsed (its items are unknown).
+    pub file: Option<usize>,
+    /// Index into the file's `summary.modules`.
+    pub local: u32,
+    pub children: Vec<(Name, usize)>,
+}
+
+pub struct Parsed {
+    pub files: Vec<SourceFile>,
+    pub modules: Vec<ModuleNode>,
+    /// The root module of each crate (`None` for a crate whose root could not be read, or a
+    /// loose file that turned out to be another file's module).
+    pub crate_roots: Vec<Option<usize>>,
+    pub diags: Vec<Diag>,
+}
+
+struct FileResult {
+    summary: Option<FileSummary>,
+    diag: Option<Diag>,
+}
+
+/// Read, parse and lower one file.
+fn parse_file(path: &Path, opts: LowerOptions) -> FileResult {
+    let fail = |kind: &'static str, loc: Option<Loc>, msg: String| FileResult {
+        summary: None,
+        diag: Some(Diag::new(Severity::Error, kind, path, loc, msg)),
+    };
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return fail("io", None, format!("cannot read file: {e}")),
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let off = e.utf8_error().valid_up_to();
+            let (line, col) = crate::diagnostic::line_col(
+                std::str::from_utf8(&e.as_bytes()[..off]).unwrap_or(""),
+                off,
+            );
+            return fail(
+                "encoding",
+                Some(Loc {
+                    line,
+                    col,
+                    end_line: line,
+                    end_col: col,
+                }),
+                "file is not valid UTF-8; skipped".into(),
+            );
+        }
+    };
+    let lines = text.bytes().filter(|&b| b == b'\n').count() as u32 + 1;
+    let result = match syn::parse_file(&text) {
+        Ok(file) => FileResult {
+            summary: Some(lower_file(&file, opts, lines)),
+            diag: None,
+        },
+        Err(e) => {
+            let s = e.span().start();
+            let l = Loc {
+                line: s.line as u32,
+                col: s.column as u32 + 1,
+                end_line: s.line as u32,
+                end_col: s.column as u32 + 1,
+            };
+            fail(
+                "parse-error",
+                Some(l),
+                format!("cannot parse: {e}; the rest of the crate is still analyzed"),
+            )
+        }
+    };
+    // Spans of this file are no longer needed: free proc-macro2's per-thread source map.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    result
+}
+
+/// The candidate files of an out-of-line `mod` declaration, and the folder its own children live in.
+fn child_candidates(
+    children_dir: &Path,
+    file_dir: &Path,
+    at_file_top: bool,
+    d: &ModDecl,
+) -> Vec<(PathBuf, PathBuf)> {
+    if let Some(p) = &d.path_attr {
+        let base = if at_file_top { file_dir } else { children_dir };
+        let f = normalize(&base.join(&**p));
+        let dir = f.parent().map(Path::to_path_buf).unwrap_or_default();
+        return vec![(f, dir)];
+    }
+    let sub = children_dir.join(&*d.name);
+    vec![
+        (children_dir.join(format!("{}.rs", d.name)), sub.clone()),
+        (sub.join("mod.rs"), sub),
+    ]
+}
+
+/// Out-of-line children of a parsed file: (decl, candidates).
+fn file_children(
+    summary: &FileSummary,
+    file: &Path,
+    children_dir: &Path,
+) -> Vec<(PathBuf, PathBuf)> {
+    let file_dir = file.parent().unwrap_or(Path::new(""));
+    let mut out = Vec::new();
+    // (module index, its children dir, at file top)
+    let mut stack = vec![(0u32, children_dir.to_path_buf(), true)];
+    while let Some((m, dir, top)) = stack.pop() {
+        let Some(items) = summary.modules.get(m as usize) else {
+            continue;
+        };
+        for d in &items.mods {
+            match d.inline {
+                Some(inner) => {
+                    let sub = dir.join(d.path_attr.as_deref().unwrap_or(&d.name));
+                    stack.push((inner, sub, false));
+                }
+                None => {
+                    if let Some(found) = child_candidates(&dir, file_dir, top, d)
+                        .into_iter()
+                        .find(|(p, _)| p.is_file())
+                    {
+                        out.push(found);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The folder where the children of a file's top module live.
+fn own_children_dir(file: &Path, mod_rs: bool) -> PathBuf {
+    let dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
+    if mod_rs {
+        dir
+    } else {
+        dir.join(file.file_stem().unwrap_or_default())
+    }
+}
+
+/// Parse every file reachable from the crate roots, in parallel.
+fn load_all(roots: Vec<PathBuf>, opts: LowerOptions) -> HashMap<PathBuf, FileResult> {
+    let results: Mutex<HashMap<PathBuf, FileResult>> = Mutex::new(HashMap::new());
+    let seen: Mutex<HashSet<PathBuf>> = Mutex::new(HashSet::new());
+    fn visit<'s>(
+        scope: &rayon::Scope<'s>,
+        path: PathBuf,
+        children_dir: PathBuf,
+        opts: LowerOptions,
+        results: &'s Mutex<HashMap<PathBuf, FileResult>>,
+        seen: &'s Mutex<HashSet<PathBuf>>,
+    ) {
+        if !seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.clone())
+        {
+            return;
+        }
+        scope.spawn(move |scope| {
+            let r = parse_file(&path, opts);
+            if let Some(s) = &r.summary {
+                for (child, dir) in file_children(s, &path, &children_dir) {
+                    visit(scope, child, dir, opts, results, seen);
+                }
+            }
+            results
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(path, r);
+        });
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_SIZE)
+        .build();
+    let run = |roots: Vec<PathBuf>| {
+        rayon::scope(|scope| {
+            for r in roots {
+                let dir = own_children_dir(&r, true);
+                visit(scope, r, dir, opts, &results, &seen);
+            }
+        })
+    };
+    match pool {
+        Ok(pool) => pool.install(|| run(roots)),
+        Err(_) => run(roots),
+    }
+    results.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+struct TreeBuilder {
+    results: HashMap<PathBuf, FileResult>,
+    opts: LowerOptions,
+    files: Vec<SourceFile>,
+    file_idx: HashMap<PathBuf, usize>,
+    /// Files whose parse failed: reported once.
+    failed: HashSet<PathBuf>,
+    modules: Vec<ModuleNode>,
+    diags: Vec<Diag>,
+}
+
+impl TreeBuilder {
+    /// The file index for a path, parsing it now if the parallel phase did not.
+    fn file(&mut self, path: &Path) -> Option<usize> {
+        if let Some(&i) = self.file_idx.get(path) {
+            return Some(i);
+        }
+        if self.failed.contains(path) {
+            return None;
+        }
+        let r = match self.results.remove(path) {
+            Some(r) => r,
+            None => parse_file(path, self.opts),
+        };
+        if let Some(d) = r.diag {
+            self.diags.push(d);
+        }
+        match r.summary {
+            Some(summary) => {
+                let i = self.files.len();
+                self.files.push(SourceFile {
+                    path: path.to_path_buf(),
+                    summary,
+                });
+                self.file_idx.insert(path.to_path_buf(), i);
+                Some(i)
+            }
+            None => {
+                self.failed.insert(path.to_path_buf());
+                None
+            }
+        }
+    }
+
+    /// Build the module tree of one crate. With `dry_run`, only list the files it would use.
+    fn crate_tree(
+        &mut self,
+        krate: usize,
+        root: &Path,
+        dry_run: bool,
+    ) -> (Option<usize>, Vec<usize>) {
+        let Some(root_file) = self.file(root) else {
+            return (None, Vec::new());
+        };
+        let mut used_files = vec![root_file];
+        let mut in_crate: HashSet<usize> = HashSet::from([root_file]);
+        let first_module = self.modules.len();
+        let root_mod = self.new_module(krate, "crate".into(), None, Some(root_file), 0, dry_run);
+        // (module, file, local index, children dir, at file top)
+        let mut stack = vec![(
+            root_mod,
+            root_file,
+            0u32,
+            own_children_dir(root, true),
+            true,
+        )];
+        while let Some((m, f, local, dir, top)) = stack.pop() {
+            let file_path = self.files[f].path.clone();
+            let file_dir = file_path.parent().unwrap_or(Path::new("")).to_path_buf();
+            let decls: Vec<ModDecl> = self.files[f]
+                .summary
+                .modules
+                .get(local as usize)
+                .map(|it| it.mods.clone())
+                .unwrap_or_default();
+            for d in decls {
+                match d.inline {
+                    Some(inner) => {
+                        let child = self.new_module(
+                            krate,
+                            d.name.clone(),
+                            Some(m),
+                            Some(f),
+                            inner,
+                            dry_run,
+                        );
+                        self.link(m, &d.name, child, dry_run);
+                        let sub = dir.join(d.path_attr.as_deref().unwrap_or(&d.name));
+                        stack.push((child, f, inner, sub, false));
+                    }
+                    None => {
+                        let cands = child_candidates(&dir, &file_dir, top, &d);
+                        let found = cands.iter().find(|(p, _)| p.is_file()).cloned();
+                        let Some((path, child_dir)) = found else {
+                            let child =
+                                self.new_module(krate, d.name.clone(), Some(m), None, 0, dry_run);
+                            self.link(m, &d.name, child, dry_run);
+                            if !dry_run {
+                                let looked: Vec<String> =
+                                    cands.iter().map(|(p, _)| p.display().to_string()).collect();
+                                self.diags.push(Diag::new(
+                                    Severity::Error,
+                                    "missing-module",
+                                    &file_path,
+                                    Some(d.loc),
+                                    format!(
+                                        "file not found for module `{}` (looked for {})",
+                                        d.name,
+                                        looked.join(" and ")
+                                    ),
+                                ));
+                            }
+                            continue;
+                        };
+                        let Some(cf) = self.file(&path) else {
+                            let child =
+                                self.new_module(krate, d.name.clone(), Some(m), None, 0, dry_run);
+                            self.link(m, &d.name, child, dry_run);
+                            continue;
+                        };
+                        if !in_crate.insert(cf) {
+                            if !dry_run {
+                                self.diags.push(Diag::new(
+                                    Severity::Warning,
+                                    "module-cycle",
+                                    &file_path,
+                                    Some(d.loc),
+                                    format!(
+                                        "module `{}` loads {}, which this crate already loaded; skipped",
+                                        d.name,
+                                        path.display()
+                                    ),
+                                ));
+                            }
+                            continue;
+                        }
+                        used_files.push(cf);
+                        let child =
+                            self.new_module(krate, d.name.clone(), Some(m), Some(cf), 0, dry_run);
+                        self.link(m, &d.name, child, dry_run);
+                        stack.push((child, cf, 0, child_dir, true));
+                    }
+                }
+            }
+        }
+        if dry_run {
+            self.modules.truncate(first_module);
+        }
+        (Some(root_mod), used_files)
+    }
+
+    fn new_module(
+        &mut self,
+        krate: usize,
+        name: Name,
+        parent: Option<usize>,
+        file: Option<usize>,
+        local: u32,
+        _dry: bool,
+    ) -> usize {
+        self.modules.push(ModuleNode {
+            krate,
+            name,
+            parent,
+            file,
+            local,
+            children: Vec::new(),
+        });
+        self.modules.len() - 1
+    }
+
+    fn link(&mut self, parent: usize, name: &Name, child: usize, _dry: bool) {
+        self.modules[parent].children.push((name.clone(), child));
+    }
+}
+
+/// Parse all crates of a project into module trees.
+pub fn parse_project(project: &Project, opts: LowerOptions) -> Parsed {
+    let roots: Vec<PathBuf> = project.crates.iter().map(|c| c.root.clone()).collect();
+    let results = load_all(roots, opts);
+    let mut tb = TreeBuilder {
+        results,
+        opts,
+        files: Vec::new(),
+        file_idx: HashMap::new(),
+        failed: HashSet::new(),
+        modules: Vec::new(),
+        diags: Vec::new(),
+    };
+    // Loose files that are another loose file's module are not crate roots.
+    let mut claimed: HashSet<usize> = HashSet::new();
+    for (i, c) in project.crates.iter().enumerate() {
+        if c.kind == CrateKind::Loose {
+            let (_, used) = tb.crate_tree(i, &c.root, true);
+            claimed.extend(used.into_iter().skip(1));
+        }
+    }
+    let mut crate_roots = Vec::with_capacity(project.crates.len());
+    for (i, c) in project.crates.iter().enumerate() {
+        if c.kind == CrateKind::Loose
+            && tb
+                .file_idx
+                .get(&c.root)
+                .is_some_and(|f| claimed.contains(f))
+        {
+            crate_roots.push(None);
+            continue;
+        }
+        let (root, _) = tb.crate_tree(i, &c.root, false);
+        crate_roots.push(root);
+    }
+    Parsed {
+        files: tb.files,
+        modules: tb.modules,
+        crate_roots,
+        diags: tb.diags,
+    }
+}
+
+/// The floor for benchmarks: read and `syn`-parse these files in parallel, nothing else.
+pub fn read_and_parse_only(files: &[PathBuf]) -> (usize, u64) {
+    use rayon::prelude::*;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_SIZE)
+        .build()
+        .ok();
+    let work = || {
+        files
+            .par_iter()
+            .map(|p| {
+                let text = fs::read_to_string(p).unwrap_or_default();
+                let ok = syn::parse_file(&text).is_ok() as usize;
+                proc_macro2::extra::invalidate_current_thread_spans();
+                (ok, text.len() as u64)
+            })
+            .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    };
+    match pool {
+        Some(p) => p.install(work),
+        None => work(),
+    }
+}
