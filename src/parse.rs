@@ -41,14 +41,85 @@ pub struct Parsed {
 
 struct FileResult {
     summary: Option<FileSummary>,
-    diag: Option<Diag>,
+    diags: Vec<Diag>,
+}
+
+const MAX_ERRORS_PER_FILE: usize = 10;
+
+fn span_loc(span: proc_macro2::Span) -> Loc {
+    let s = span.start();
+    Loc {
+        line: s.line as u32,
+        col: s.column as u32 + 1,
+        end_line: s.line as u32,
+        end_col: s.column as u32 + 1,
+    }
+}
+
+/// Parse a file item by item, skipping the items that do not parse (up to the next `;` or
+/// `{ … }` at the top level). Fails only when the file cannot even be split into tokens.
+fn parse_recovering(text: &str) -> syn::Result<(syn::File, Vec<syn::Error>)> {
+    use syn::parse::discouraged::Speculative;
+    use syn::parse::Parser;
+    let mut src = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let shebang;
+    if src.starts_with("#!") && !src.starts_with("#![") {
+        // Keep line numbers: blank the shebang line.
+        let end = src.find('\n').unwrap_or(src.len());
+        shebang = format!("{}{}", " ".repeat(end), &src[end..]);
+        src = &shebang;
+    }
+    let tokens: proc_macro2::TokenStream = src
+        .parse()
+        .map_err(|e: proc_macro2::LexError| {
+            syn::Error::new(
+                e.span(),
+                "cannot split the file into tokens (an unclosed or mismatched delimiter, or an invalid literal)",
+            )
+        })?;
+    let mut errors = Vec::new();
+    let parser = |input: syn::parse::ParseStream| -> syn::Result<syn::File> {
+        let attrs = input.call(syn::Attribute::parse_inner).unwrap_or_default();
+        let mut items = Vec::new();
+        while !input.is_empty() {
+            let fork = input.fork();
+            match fork.parse::<syn::Item>() {
+                Ok(item) => {
+                    input.advance_to(&fork);
+                    items.push(item);
+                }
+                Err(e) => {
+                    errors.push(e);
+                    while !input.is_empty() {
+                        let tt: proc_macro2::TokenTree = input.parse()?;
+                        match tt {
+                            proc_macro2::TokenTree::Punct(p) if p.as_char() == ';' => break,
+                            proc_macro2::TokenTree::Group(g)
+                                if g.delimiter() == proc_macro2::Delimiter::Brace =>
+                            {
+                                break
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        Ok(syn::File {
+            shebang: None,
+            attrs,
+            items,
+        })
+    };
+    let file = parser.parse2(tokens)?;
+    Ok((file, errors))
 }
 
 /// Read, parse and lower one file.
 fn parse_file(path: &Path, opts: LowerOptions) -> FileResult {
     let fail = |kind: &'static str, loc: Option<Loc>, msg: String| FileResult {
         summary: None,
-        diag: Some(Diag::new(Severity::Error, kind, path, loc, msg)),
+        diags: vec![Diag::new(Severity::Error, kind, path, loc, msg)],
     };
     let bytes = match fs::read(path) {
         Ok(b) => b,
@@ -78,22 +149,32 @@ fn parse_file(path: &Path, opts: LowerOptions) -> FileResult {
     let result = match syn::parse_file(&text) {
         Ok(file) => FileResult {
             summary: Some(lower_file(&file, opts, lines)),
-            diag: None,
+            diags: Vec::new(),
         },
-        Err(e) => {
-            let s = e.span().start();
-            let l = Loc {
-                line: s.line as u32,
-                col: s.column as u32 + 1,
-                end_line: s.line as u32,
-                end_col: s.column as u32 + 1,
-            };
-            fail(
+        Err(_) => match parse_recovering(&text) {
+            // Keep every item that parses; report the ones that do not.
+            Ok((file, errors)) => FileResult {
+                summary: Some(lower_file(&file, opts, lines)),
+                diags: errors
+                    .iter()
+                    .take(MAX_ERRORS_PER_FILE)
+                    .map(|e| {
+                        Diag::new(
+                            Severity::Error,
+                            "parse-error",
+                            path,
+                            Some(span_loc(e.span())),
+                            format!("cannot parse this item: {e}; it is skipped, the rest of the file is analyzed"),
+                        )
+                    })
+                    .collect(),
+            },
+            Err(lex) => fail(
                 "parse-error",
-                Some(l),
-                format!("cannot parse: {e}; the rest of the crate is still analyzed"),
-            )
-        }
+                Some(span_loc(lex.span())),
+                format!("{lex}; this file is skipped, the rest of the crate is analyzed"),
+            ),
+        },
     };
     // Spans of this file are no longer needed: free proc-macro2's per-thread source map.
     proc_macro2::extra::invalidate_current_thread_spans();
@@ -238,9 +319,7 @@ impl TreeBuilder {
             Some(r) => r,
             None => parse_file(path, self.opts),
         };
-        if let Some(d) = r.diag {
-            self.diags.push(d);
-        }
+        self.diags.extend(r.diags);
         match r.summary {
             Some(summary) => {
                 let i = self.files.len();
