@@ -2,6 +2,8 @@
 //! only. Nothing is compiled or run (no build scripts, no `cargo metadata`).
 
 use std::collections::{BTreeMap, HashMap};
+
+use rustc_hash::FxHashMap;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
@@ -64,7 +66,7 @@ pub struct CrateSpec {
     pub kind: CrateKind,
     pub package: Option<usize>,
     /// Extern crate name → crate index (workspace crates) ; names of external crates.
-    pub externs: HashMap<String, usize>,
+    pub externs: FxHashMap<String, usize>,
     pub external: Vec<String>,
 }
 
@@ -638,7 +640,7 @@ impl Loader<'_> {
                     root: t.path.clone(),
                     kind: t.kind,
                     package: Some(pi),
-                    externs: HashMap::new(),
+                    externs: FxHashMap::default(),
                     external: Vec::new(),
                 });
             }
@@ -696,7 +698,7 @@ impl Loader<'_> {
                 root: f,
                 kind: CrateKind::Loose,
                 package: None,
-                externs: HashMap::new(),
+                externs: FxHashMap::default(),
                 external: Vec::new(),
             });
         }

@@ -64,7 +64,7 @@ pub struct Unresolved {
 #[derive(Clone, Debug, Serialize)]
 pub struct External {
     pub from: usize,
-    pub path: String,
+    pub path: crate::summary::Name,
     pub loc: Loc,
 }
 
@@ -154,7 +154,7 @@ impl CallGraph {
                     CallRes::Constructor => {}
                     CallRes::External(p) => g.external.push(External {
                         from,
-                        path: p.to_string(),
+                        path: p.clone(),
                         loc: call.loc,
                     }),
                     CallRes::Unresolved(reason) => g.unresolved.push(Unresolved {

@@ -2,7 +2,7 @@
 //! `use` declarations resolved (renames, globs, nested groups, `self`/`super`/`crate`, `pub use`
 //! chains across modules and crates), and the impl tables method resolution needs.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::discover::Project;
 use crate::parse::Parsed;
@@ -176,11 +176,11 @@ impl<'s> Index<'s> {
             defs: Vec::new(),
             fns: Vec::new(),
             impls: Vec::new(),
-            trait_methods: HashMap::new(),
-            inherent_impls: HashMap::new(),
-            trait_impls_of_type: HashMap::new(),
-            impls_of_trait: HashMap::new(),
-            methods_by_name: HashMap::new(),
+            trait_methods: HashMap::default(),
+            inherent_impls: HashMap::default(),
+            trait_impls_of_type: HashMap::default(),
+            impls_of_trait: HashMap::default(),
+            methods_by_name: HashMap::default(),
             crate_roots: parsed.crate_roots.clone(),
         };
         // Modules and their qualified names (parents always come before children).

@@ -38,6 +38,7 @@ pub struct Timings {
     pub parse_ms: f64,
     pub index_ms: f64,
     pub resolve_ms: f64,
+    pub graph_ms: f64,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -114,9 +115,11 @@ pub fn build_graph<'s>(
     let ix = loaded.index();
     let t1 = Instant::now();
     let res = resolve::resolve_all(&ix);
-    let g = CallGraph::build(&ix, &res);
     let t2 = Instant::now();
+    let g = CallGraph::build(&ix, &res);
+    let t3 = Instant::now();
     timings.index_ms = ms(t1 - t0);
     timings.resolve_ms = ms(t2 - t1);
+    timings.graph_ms = ms(t3 - t2);
     (ix, res, g)
 }

@@ -120,10 +120,11 @@ pub fn lower_path(p: &syn::Path) -> Path {
 
 /// `r#type` → `type`.
 fn ident_name(i: &syn::Ident) -> Name {
-    let s = i.to_string();
+    // Formats straight into an inline small string: no allocation for short names.
+    let s = smol_str::format_smolstr!("{i}");
     match s.strip_prefix("r#") {
-        Some(rest) => rest.into(),
-        None => s.into(),
+        Some(rest) => Name::new(rest),
+        None => s,
     }
 }
 
@@ -186,12 +187,22 @@ fn lower_generics(g: &syn::Generics) -> Vec<Generic> {
     out
 }
 
+/// Attributes whose arguments never matter to the analysis (their presence may).
+fn args_irrelevant(a: &syn::Attribute) -> bool {
+    [
+        "derive", "allow", "warn", "deny", "inline", "must_use", "serde", "repr", "expect",
+    ]
+    .iter()
+    .any(|n| a.path().is_ident(n))
+}
+
 fn lower_attrs(attrs: &[syn::Attribute]) -> Vec<Attr> {
     attrs
         .iter()
         .filter(|a| !a.path().is_ident("doc"))
         .map(|a| {
             let args = match &a.meta {
+                _ if args_irrelevant(a) => String::new(),
                 syn::Meta::Path(_) => String::new(),
                 syn::Meta::List(l) => l.tokens.to_string(),
                 syn::Meta::NameValue(nv) => quote::ToTokens::to_token_stream(&nv.value).to_string(),
@@ -520,7 +531,7 @@ impl Lowerer {
                     });
                     b.ev(Event::Bind {
                         name: "self".into(),
-                        ty: Some(Ty::Path(Path::single("Self"))),
+                        ty: Some(Box::new(Ty::Path(Path::single("Self")))),
                         value: VExpr::Typed(Box::new(Ty::Path(Path::single("Self")))),
                         loc: loc(r.self_token.span),
                     });
@@ -546,7 +557,11 @@ impl Lowerer {
             let (v, _) = b.block_inner(blk);
             b.ev(Event::Return(v));
             b.ev(Event::Exit);
-            b.body
+            let mut body = b.body;
+            body.events.shrink_to_fit();
+            body.calls.shrink_to_fit();
+            body.closures.shrink_to_fit();
+            body
         });
         let end = block
             .map(|b| b.brace_token.span.close())
@@ -834,7 +849,7 @@ impl<'l> BodyBuilder<'l> {
                 }
                 self.ev(Event::Bind {
                     name: ident_name(&pi.ident),
-                    ty,
+                    ty: ty.map(Box::new),
                     value,
                     loc: loc(pi.ident.span()),
                 });
@@ -941,11 +956,11 @@ impl<'l> BodyBuilder<'l> {
             Expr::Assign(a) => {
                 let place = self.expr(&a.left);
                 let value = self.expr(&a.right);
-                self.ev(Event::Assign {
+                self.ev(Event::Assign(Box::new(Assign {
                     place,
                     value,
                     loc: loc2(expr_start(&a.left), a.eq_token.span),
-                });
+                })));
                 VExpr::Lit
             }
             Expr::Async(a) => {
@@ -964,11 +979,11 @@ impl<'l> BodyBuilder<'l> {
                 let l = self.expr(&b.left);
                 let r = self.expr(&b.right);
                 if is_compound_assign(&b.op) {
-                    self.ev(Event::Assign {
+                    self.ev(Event::Assign(Box::new(Assign {
                         place: l,
                         value: r,
                         loc: loc(expr_start(&b.left)),
-                    });
+                    })));
                 }
                 VExpr::Unknown
             }
@@ -1103,13 +1118,11 @@ impl<'l> BodyBuilder<'l> {
                 let l = loc2(expr_start(&mc.receiver), mc.paren_token.span.close());
                 self.call(Callee::Method { recv, name }, args, l)
             }
-            Expr::Path(p) => {
-                if p.qself.is_some() {
-                    VExpr::Unknown
-                } else {
-                    VExpr::Path(lower_path(&p.path))
-                }
-            }
+            Expr::Path(p) => match (&p.qself, p.path.get_ident()) {
+                (Some(_), _) => VExpr::Unknown,
+                (None, Some(id)) => VExpr::Local(ident_name(id)),
+                (None, None) => VExpr::path(lower_path(&p.path)),
+            },
             Expr::Range(r) => {
                 if let Some(x) = &r.start {
                     self.expr(x);
@@ -1144,12 +1157,12 @@ impl<'l> BodyBuilder<'l> {
                         (name, self.expr(&f.expr))
                     })
                     .collect();
-                let rest = s.rest.as_ref().map(|r| Box::new(self.expr(r)));
-                VExpr::Struct {
+                let rest = s.rest.as_ref().map(|r| self.expr(r));
+                VExpr::Struct(Box::new(StructLit {
                     path: lower_path(&s.path),
                     fields,
                     rest,
-                }
+                }))
             }
             Expr::Try(t) => {
                 let v = self.expr(&t.expr);
@@ -1206,54 +1219,88 @@ impl<'l> BodyBuilder<'l> {
     }
 
     fn mac_input(&mut self, tokens: TokenStream) -> bool {
-        // 1. Comma-separated expressions (`format!`, `join!`, `vec!`, `assert!` …).
-        if let Ok(exprs) = Punctuated::<Expr, Token![,]>::parse_terminated.parse2(tokens.clone()) {
-            for e in &exprs {
-                self.expr(e);
+        let top: Vec<TokenTree> = tokens.clone().into_iter().collect();
+        let has = |c: char| {
+            top.iter()
+                .any(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == c))
+        };
+        let starts_let = matches!(top.first(), Some(TokenTree::Ident(i)) if i == "let");
+        // 1. Statements (`try_stream! { let x = …; yield x; }`).
+        if has(';') || starts_let {
+            if let Ok(stmts) = syn::Block::parse_within.parse2(tokens.clone()) {
+                self.ev(Event::Enter);
+                self.stmts(&stmts);
+                self.ev(Event::Exit);
+                return true;
             }
-            return true;
         }
-        // 2. Statements (`try_stream! { … }`).
-        if let Ok(stmts) = syn::Block::parse_within.parse2(tokens.clone()) {
-            self.ev(Event::Enter);
-            self.stmts(&stmts);
-            self.ev(Event::Exit);
-            return true;
+        // 2. A plain comma-separated list of expressions (`format!`, `join!`, `vec!`, `assert!` …).
+        if !has('=') && !has('%') && !has('?') && !has(';') {
+            if let Ok(exprs) =
+                Punctuated::<Expr, Token![,]>::parse_terminated.parse2(tokens.clone())
+            {
+                for e in &exprs {
+                    self.expr(e);
+                }
+                return true;
+            }
         }
-        // 3. Top-level pieces split at `,` `;` `=>` (`select!` arms: `pat = fut => body`).
+        // 3. Pieces split at top-level `,` `;` `=>`: `select!` arms (`pat = fut => body`),
+        //    tracing fields (`user = %ctx.user`, `?err`), `vec![x; n]`.
+        let binds = matches!(
+            self.macro_stack.last().map(|n| &**n),
+            Some("select" | "select_biased" | "try_select")
+        );
         let mut any = false;
         for piece in split_top_level(tokens) {
-            if piece.is_empty() {
+            let toks: Vec<TokenTree> = piece.into_iter().collect();
+            let toks = strip_sigil(&toks);
+            if toks.is_empty() {
                 continue;
             }
-            if let Ok(e) = syn::parse2::<Expr>(piece.clone()) {
-                if let Expr::Assign(a) = &e {
-                    // `pat = fut`: the left side is a pattern binding the future's output.
-                    let v = self.expr(&a.right);
-                    let left = quote::ToTokens::to_token_stream(&a.left);
-                    if let Ok(p) = Pat::parse_single.parse2(left) {
-                        self.bind_pat(&p, v, None);
+            match assign_eq(toks) {
+                Some(eq) => {
+                    let right: TokenStream = strip_sigil(&toks[eq + 1..]).iter().cloned().collect();
+                    if let Ok(e) = syn::parse2::<Expr>(right) {
+                        let v = self.expr(&e);
+                        any = true;
+                        if binds {
+                            let left: TokenStream = toks[..eq].iter().cloned().collect();
+                            if let Ok(p) = Pat::parse_single.parse2(left) {
+                                self.bind_pat(&p, v, None);
+                            }
+                        }
                     }
-                } else {
-                    self.expr(&e);
                 }
-                any = true;
-            } else if let Some(e) = parse_assign_like(piece) {
-                any |= e;
+                None => {
+                    if let Ok(e) = syn::parse2::<Expr>(toks.iter().cloned().collect()) {
+                        self.expr(&e);
+                        any = true;
+                    }
+                }
             }
         }
         any
     }
 }
 
-/// `pat = expr` where `pat` is not an expression (`Some(x) if x > 1 = …` is rare; we only need to know it was read).
-fn parse_assign_like(piece: TokenStream) -> Option<bool> {
-    let toks: Vec<TokenTree> = piece.into_iter().collect();
-    let eq = toks
-        .iter()
-        .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == '='))?;
-    let right: TokenStream = toks[eq + 1..].iter().cloned().collect();
-    syn::parse2::<Expr>(right).ok().map(|_| false)
+/// Drop a leading tracing sigil: `%value`, `?value`.
+fn strip_sigil(toks: &[TokenTree]) -> &[TokenTree] {
+    match toks.first() {
+        Some(TokenTree::Punct(p)) if p.as_char() == '%' || p.as_char() == '?' => &toks[1..],
+        _ => toks,
+    }
+}
+
+/// The index of a top-level assignment `=` (not `==`, `<=`, `=>`, …).
+fn assign_eq(toks: &[TokenTree]) -> Option<usize> {
+    toks.iter().enumerate().position(|(i, t)| {
+        let TokenTree::Punct(p) = t else { return false };
+        p.as_char() == '='
+            && p.spacing() == proc_macro2::Spacing::Alone
+            && (i == 0
+                || !matches!(&toks[i - 1], TokenTree::Punct(q) if q.spacing() == proc_macro2::Spacing::Joint))
+    })
 }
 
 fn split_top_level(ts: TokenStream) -> Vec<TokenStream> {

@@ -126,7 +126,7 @@ impl<'a, 's> Walker<'a, 's> {
                     name, ty, value, ..
                 } => {
                     let declared = ty
-                        .as_ref()
+                        .as_deref()
                         .map(|t| self.resolve_ty(t))
                         .filter(|t| !t.is_unknown());
                     let t = declared.unwrap_or_else(|| self.eval(value));
@@ -154,7 +154,7 @@ impl<'a, 's> Walker<'a, 's> {
                 Event::ClosureEnd(_) => {
                     self.closure_stack.pop();
                 }
-                Event::Assign { .. } | Event::Return(_) | Event::OpaqueMacro { .. } => {}
+                Event::Assign(_) | Event::Return(_) | Event::OpaqueMacro { .. } => {}
             }
         }
         self.out
@@ -181,34 +181,16 @@ impl<'a, 's> Walker<'a, 's> {
 
     fn eval(&self, v: &VExpr) -> RTy {
         match v {
-            VExpr::Path(p) => {
-                if p.is_single() {
-                    if let Some(t) = self.local(p.last_name()) {
-                        return t.clone();
-                    }
-                    if p.last_name() == "Self" {
-                        return self.self_ty.clone().unwrap_or(RTy::Unknown);
-                    }
+            VExpr::Local(n) => {
+                if let Some(t) = self.local(n) {
+                    return t.clone();
                 }
-                match self.ix.resolve_path(self.module, p, Ns::Values) {
-                    PathRes::Res(Res::Fn(f)) => RTy::FnItem(f),
-                    PathRes::Res(Res::Def(d)) => match self.ix.defs[d].kind {
-                        DefKind::Adt(_) => RTy::Adt(d, Vec::new()),
-                        DefKind::Static(s) => {
-                            let cx = TyCx {
-                                module: self.ix.defs[d].module,
-                                self_ty: None,
-                                generics: &[],
-                                subst: &[],
-                            };
-                            self.ix.resolve_ty(&s.ty, &cx)
-                        }
-                        _ => RTy::Unknown,
-                    },
-                    PathRes::Res(Res::Variant(d, _)) => RTy::Adt(d, Vec::new()),
-                    _ => RTy::Unknown,
+                if &**n == "Self" {
+                    return self.self_ty.clone().unwrap_or(RTy::Unknown);
                 }
+                self.eval_path(&Path::single(n))
             }
+            VExpr::Path(p) => self.eval_path(p),
             VExpr::Field(b, n) => {
                 if n.starts_with('<') {
                     return self.eval(b);
@@ -235,7 +217,8 @@ impl<'a, 's> Walker<'a, 's> {
             VExpr::Closure(id) => RTy::Closure(*id),
             VExpr::Unwrap(b) => unwrap_ty(&self.eval(b)),
             VExpr::Elem(b) => elem_ty(&self.eval(b)),
-            VExpr::Struct { path, .. } => {
+            VExpr::Struct(lit) => {
+                let path = &lit.path;
                 if path.is_single() && path.last_name() == "Self" {
                     return self.self_ty.clone().unwrap_or(RTy::Unknown);
                 }
@@ -260,6 +243,27 @@ impl<'a, 's> Walker<'a, 's> {
             VExpr::Typed(t) => self.resolve_ty(t),
             VExpr::ClosureArg(c, i) => self.closure_arg_ty(*c, *i),
             VExpr::Lit | VExpr::Macro(_) | VExpr::Unknown => RTy::Unknown,
+        }
+    }
+
+    fn eval_path(&self, p: &Path) -> RTy {
+        match self.ix.resolve_path(self.module, p, Ns::Values) {
+            PathRes::Res(Res::Fn(f)) => RTy::FnItem(f),
+            PathRes::Res(Res::Def(d)) => match self.ix.defs[d].kind {
+                DefKind::Adt(_) => RTy::Adt(d, Vec::new()),
+                DefKind::Static(s) => {
+                    let cx = TyCx {
+                        module: self.ix.defs[d].module,
+                        self_ty: None,
+                        generics: &[],
+                        subst: &[],
+                    };
+                    self.ix.resolve_ty(&s.ty, &cx)
+                }
+                _ => RTy::Unknown,
+            },
+            PathRes::Res(Res::Variant(d, _)) => RTy::Adt(d, Vec::new()),
+            _ => RTy::Unknown,
         }
     }
 

@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 /// Interned-enough string type for names.
-pub type Name = Box<str>;
+pub type Name = smol_str::SmolStr;
 
 /// A source range, 1-based lines and 1-based columns (columns count chars, like rustc).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -113,8 +113,10 @@ impl Attr {
 /// Where a value comes from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum VExpr {
-    /// A path in value position: a local, a const/static, a unit struct, a function item.
-    Path(Path),
+    /// A one-segment path in value position: usually a local (also `self`).
+    Local(Name),
+    /// A longer path in value position: a const/static, a unit struct, a function item.
+    Path(Box<Path>),
     Field(Box<VExpr>, Name),
     TupleField(Box<VExpr>, u32),
     /// `x[i]`.
@@ -128,11 +130,7 @@ pub enum VExpr {
     /// An element of an iterable (`for x in e`).
     Elem(Box<VExpr>),
     /// `Path { field: value, ..rest }`.
-    Struct {
-        path: Path,
-        fields: Vec<(Name, VExpr)>,
-        rest: Option<Box<VExpr>>,
-    },
+    Struct(Box<StructLit>),
     Tuple(Vec<VExpr>),
     /// A value of a known written type (a parameter pattern, a cast, a typed closure parameter).
     Typed(Box<Ty>),
@@ -144,10 +142,33 @@ pub enum VExpr {
     Unknown,
 }
 
+#[derive(Clone, Debug, PartialEq)]
+pub struct StructLit {
+    pub path: Path,
+    pub fields: Vec<(Name, VExpr)>,
+    pub rest: Option<VExpr>,
+}
+
 impl VExpr {
+    /// A value path: one plain segment becomes [`VExpr::Local`].
+    pub fn path(p: Path) -> VExpr {
+        if p.is_single() && p.segs[0].args.is_empty() {
+            VExpr::Local(
+                p.segs
+                    .into_iter()
+                    .next()
+                    .map(|s| s.name)
+                    .unwrap_or_default(),
+            )
+        } else {
+            VExpr::Path(Box::new(p))
+        }
+    }
+
     /// A short human form: `self.registry`, `msg.thread_id`, `foo(…)`.
     pub fn display(&self) -> String {
         match self {
+            VExpr::Local(n) => n.to_string(),
             VExpr::Path(p) => p.display(),
             VExpr::Field(b, n) => format!("{}.{}", b.display(), n),
             VExpr::TupleField(b, i) => format!("{}.{}", b.display(), i),
@@ -156,7 +177,7 @@ impl VExpr {
             VExpr::Closure(_) => "|…| …".into(),
             VExpr::Unwrap(b) => format!("{}?", b.display()),
             VExpr::Elem(b) => format!("<elem of {}>", b.display()),
-            VExpr::Struct { path, .. } => format!("{} {{ … }}", path.display()),
+            VExpr::Struct(s) => format!("{} {{ … }}", s.path.display()),
             VExpr::Tuple(_) => "(…)".into(),
             VExpr::Typed(_) | VExpr::ClosureArg(..) => "_".into(),
             VExpr::Lit => "<literal>".into(),
@@ -225,18 +246,14 @@ pub enum Event {
     /// `let name: ty = value` (after pattern destructuring: `value` is the projection).
     Bind {
         name: Name,
-        ty: Option<Ty>,
+        ty: Option<Box<Ty>>,
         value: VExpr,
         loc: Loc,
     },
     /// Call #n happens here (its arguments' calls come before it).
     Call(u32),
     /// `place = value` (also `*place = value`, compound assignment).
-    Assign {
-        place: VExpr,
-        value: VExpr,
-        loc: Loc,
-    },
+    Assign(Box<Assign>),
     /// The body of closure #n starts / ends.
     ClosureStart(u32),
     ClosureEnd(u32),
@@ -247,6 +264,13 @@ pub enum Event {
         name: Name,
         loc: Loc,
     },
+}
+
+#[derive(Clone, Debug)]
+pub struct Assign {
+    pub place: VExpr,
+    pub value: VExpr,
+    pub loc: Loc,
 }
 
 #[derive(Clone, Debug, Default)]
