@@ -187,6 +187,20 @@ fn lower_generics(g: &syn::Generics) -> Vec<Generic> {
     out
 }
 
+/// `#[derive(Debug, Clone, serde::Serialize)]` → `[Debug, Clone, Serialize]`.
+fn derives(attrs: &[syn::Attribute]) -> Vec<Name> {
+    let mut out = Vec::new();
+    for a in attrs.iter().filter(|a| a.path().is_ident("derive")) {
+        let _ = a.parse_nested_meta(|m| {
+            if let Some(last) = m.path.segments.last() {
+                out.push(ident_name(&last.ident));
+            }
+            Ok(())
+        });
+    }
+    out
+}
+
 /// Attributes whose arguments never matter to the analysis (their presence may).
 fn args_irrelevant(a: &syn::Attribute) -> bool {
     [
@@ -336,6 +350,7 @@ impl Lowerer {
                     generics: lower_generics(&s.generics),
                     fields,
                     is_tuple_or_unit: tuple,
+                    derives: derives(&s.attrs),
                     variants: Vec::new(),
                 });
             }
@@ -349,6 +364,7 @@ impl Lowerer {
                     generics: lower_generics(&s.generics),
                     fields,
                     is_tuple_or_unit: false,
+                    derives: derives(&s.attrs),
                     variants: Vec::new(),
                 });
             }
@@ -364,6 +380,7 @@ impl Lowerer {
                     generics: lower_generics(&e.generics),
                     fields: Vec::new(),
                     is_tuple_or_unit: false,
+                    derives: derives(&e.attrs),
                     variants: e
                         .variants
                         .iter()
@@ -529,10 +546,16 @@ impl Lowerer {
                         (Some(_), None) => SelfParam::Ref,
                         _ => SelfParam::Value,
                     });
+                    // `self`, `&self`: Self; `self: Arc<Self>`: as written.
+                    let ty = if r.colon_token.is_some() {
+                        lower_ty(&r.ty)
+                    } else {
+                        Ty::Path(Path::single("Self"))
+                    };
                     b.ev(Event::Bind {
                         name: "self".into(),
-                        ty: Some(Box::new(Ty::Path(Path::single("Self")))),
-                        value: VExpr::Typed(Box::new(Ty::Path(Path::single("Self")))),
+                        ty: Some(Box::new(ty.clone())),
+                        value: VExpr::Typed(Box::new(ty)),
                         loc: loc(r.self_token.span),
                     });
                 }
@@ -1206,8 +1229,18 @@ impl<'l> BodyBuilder<'l> {
         if &*name == "macro_rules" || m.tokens.is_empty() {
             return VExpr::Macro(name);
         }
+        // A formatting/logging macro without a parenthesized group anywhere in its input holds
+        // no call: nothing to read (`info!(user = %ctx.user, "…")`).
+        if is_std_like_macro(&name) && !has_paren_group(&m.tokens) {
+            return VExpr::Macro(name);
+        }
         self.macro_stack.push(name.clone());
-        let read = self.mac_input(m.tokens.clone());
+        let read = if &*name == "json" {
+            self.json_input(m.tokens.clone());
+            true
+        } else {
+            self.mac_input(m.tokens.clone())
+        };
         self.macro_stack.pop();
         if !read {
             self.ev(Event::OpaqueMacro {
@@ -1216,6 +1249,37 @@ impl<'l> BodyBuilder<'l> {
             });
         }
         VExpr::Macro(name)
+    }
+
+    /// `json!({ "key": value, "list": [a, b] })`: the values are expressions.
+    fn json_input(&mut self, tokens: TokenStream) {
+        let toks: Vec<TokenTree> = tokens.clone().into_iter().collect();
+        if let [TokenTree::Group(g)] = &toks[..] {
+            match g.delimiter() {
+                Delimiter::Brace => {
+                    for entry in split_top_level(g.stream()) {
+                        let parts: Vec<TokenTree> = entry.into_iter().collect();
+                        let colon = parts
+                            .iter()
+                            .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ':'));
+                        if let Some(c) = colon {
+                            self.json_input(parts[c + 1..].iter().cloned().collect());
+                        }
+                    }
+                    return;
+                }
+                Delimiter::Bracket => {
+                    for item in split_top_level(g.stream()) {
+                        self.json_input(item);
+                    }
+                    return;
+                }
+                _ => {}
+            }
+        }
+        if let Ok(e) = syn::parse2::<Expr>(tokens) {
+            self.expr(&e);
+        }
     }
 
     fn mac_input(&mut self, tokens: TokenStream) -> bool {
@@ -1282,6 +1346,69 @@ impl<'l> BodyBuilder<'l> {
         }
         any
     }
+}
+
+/// Macros whose expansion calls nothing but what their arguments call.
+fn is_std_like_macro(name: &str) -> bool {
+    matches!(
+        name,
+        "format"
+            | "format_args"
+            | "print"
+            | "println"
+            | "eprint"
+            | "eprintln"
+            | "write"
+            | "writeln"
+            | "panic"
+            | "assert"
+            | "assert_eq"
+            | "assert_ne"
+            | "debug_assert"
+            | "debug_assert_eq"
+            | "debug_assert_ne"
+            | "info"
+            | "warn"
+            | "error"
+            | "debug"
+            | "trace"
+            | "event"
+            | "span"
+            | "info_span"
+            | "debug_span"
+            | "trace_span"
+            | "warn_span"
+            | "error_span"
+            | "vec"
+            | "matches"
+            | "todo"
+            | "unimplemented"
+            | "unreachable"
+            | "concat"
+            | "stringify"
+            | "include_str"
+            | "include_bytes"
+            | "env"
+            | "option_env"
+            | "cfg"
+            | "anyhow"
+            | "bail"
+            | "ensure"
+            | "json"
+            | "line"
+            | "file"
+            | "column"
+            | "module_path"
+    )
+}
+
+fn has_paren_group(ts: &TokenStream) -> bool {
+    ts.clone().into_iter().any(|t| match t {
+        TokenTree::Group(g) => {
+            g.delimiter() == Delimiter::Parenthesis || has_paren_group(&g.stream())
+        }
+        _ => false,
+    })
 }
 
 /// Drop a leading tracing sigil: `%value`, `?value`.

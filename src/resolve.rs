@@ -7,7 +7,9 @@ use rayon::prelude::*;
 
 use crate::index::{DefId, DefKind, FnId, Index, Ns, Owner, PathRes, Res};
 use crate::summary::*;
-use crate::types::{elem_ty, index_ty, is_deref_wrapper, known_method, unwrap_ty, RTy, TyCx};
+use crate::types::{
+    elem_ty, index_ty, is_deref_wrapper, is_iter_producer, known_method, unwrap_ty, RTy, TyCx,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum CallRes {
@@ -277,41 +279,40 @@ impl<'a, 's> Walker<'a, 's> {
         else {
             return RTy::Unknown;
         };
-        let takes_elem = match (&**method, i) {
+        let takes_elem = matches!(
+            (&**method, i),
             (
                 "map"
-                | "filter"
-                | "for_each"
-                | "any"
-                | "all"
-                | "find"
-                | "filter_map"
-                | "flat_map"
-                | "inspect"
-                | "position"
-                | "take_while"
-                | "skip_while"
-                | "map_while"
-                | "find_map"
-                | "max_by_key"
-                | "min_by_key"
-                | "partition"
-                | "try_for_each"
-                | "retain"
-                | "sort_by_key"
-                | "and_then"
-                | "is_some_and"
-                | "is_ok_and"
-                | "map_or"
-                | "map_or_else"
-                | "par_iter_map"
-                | "for_each_concurrent"
-                | "then",
+                    | "filter"
+                    | "for_each"
+                    | "any"
+                    | "all"
+                    | "find"
+                    | "filter_map"
+                    | "flat_map"
+                    | "inspect"
+                    | "position"
+                    | "take_while"
+                    | "skip_while"
+                    | "map_while"
+                    | "find_map"
+                    | "max_by_key"
+                    | "min_by_key"
+                    | "partition"
+                    | "try_for_each"
+                    | "retain"
+                    | "sort_by_key"
+                    | "and_then"
+                    | "is_some_and"
+                    | "is_ok_and"
+                    | "map_or"
+                    | "map_or_else"
+                    | "par_iter_map"
+                    | "for_each_concurrent"
+                    | "then",
                 0,
-            ) => true,
-            ("fold" | "try_fold", 1) => true,
-            _ => false,
-        };
+            ) | ("fold" | "try_fold", 1)
+        );
         if !takes_elem {
             return RTy::Unknown;
         }
@@ -419,6 +420,26 @@ impl<'a, 's> Walker<'a, 's> {
         None
     }
 
+    /// A method that `#[derive]` provides on this type (`Memory::default()`).
+    fn derived(&self, d: DefId, method: &str) -> bool {
+        let DefKind::Adt(a) = self.ix.defs[d].kind else {
+            return false;
+        };
+        let tr = match method {
+            "default" => "Default",
+            "clone" | "clone_from" => "Clone",
+            "fmt" => "Debug",
+            "eq" | "ne" => "PartialEq",
+            "cmp" | "max" | "min" | "clamp" => "Ord",
+            "partial_cmp" | "lt" | "le" | "gt" | "ge" => "PartialOrd",
+            "hash" => "Hash",
+            "serialize" => "Serialize",
+            "deserialize" => "Deserialize",
+            _ => return false,
+        };
+        a.derives.iter().any(|n| n == tr)
+    }
+
     fn no_workspace_method(&self, name: &str) -> bool {
         !self.ix.methods_by_name.contains_key(name)
     }
@@ -437,7 +458,7 @@ impl<'a, 's> Walker<'a, 's> {
                     return Lookup::Known(t);
                 }
                 let tn = &self.ix.defs[*d].name;
-                if self.no_workspace_method(name) {
+                if self.no_workspace_method(name) || self.derived(*d, name) {
                     Lookup::External(format!("<{tn} as _>::{name}").into())
                 } else {
                     Lookup::NotFound(format!(
@@ -487,6 +508,10 @@ impl<'a, 's> Walker<'a, 's> {
             }
             RTy::Unknown => {
                 if self.no_workspace_method(name) {
+                    if is_iter_producer(name) {
+                        // `xs.iter().map(…).collect()`: whatever `xs` is, this is an iterator.
+                        return Lookup::Known(RTy::Iter(Box::new(RTy::Unknown)));
+                    }
                     Lookup::External(format!("_::{name}").into())
                 } else {
                     let n = self.ix.methods_by_name.get(name).map_or(0, Vec::len);
@@ -609,6 +634,9 @@ impl<'a, 's> Walker<'a, 's> {
             return self.fns_result(fns, false, Some(&st));
         }
         let tn = &self.ix.defs[d].name;
+        if self.derived(d, name) {
+            return (CallRes::External(format!("<{tn} as _>::{name}").into()), st);
+        }
         let ret = if matches!(name, "default" | "new" | "from" | "clone") {
             st
         } else {
@@ -819,6 +847,7 @@ impl<'a, 's> Walker<'a, 's> {
         match (ty_name, last) {
             ("Option", "Some") => RTy::Ext("Option".into(), vec![self.arg_ty(c, 0)]),
             ("Result", "Ok") => RTy::Ext("Result".into(), vec![self.arg_ty(c, 0)]),
+            (w, "clone") if is_deref_wrapper(w) => self.arg_ty(c, 0),
             (w, "new" | "pin" | "from")
                 if is_deref_wrapper(w) || matches!(w, "Mutex" | "RwLock" | "RefCell" | "Cell") =>
             {

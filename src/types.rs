@@ -214,10 +214,37 @@ pub fn known_method(recv: &RTy, name: &str) -> Option<RTy> {
                 RTy::Unknown,
                 (**t).clone(),
             ])))),
+            _ if is_iter_producer(name) => Some(RTy::Iter(Box::new(RTy::Unknown))),
             _ => None,
         },
         _ => None,
     }
+}
+
+/// Iterator adaptors whose element type we do not follow (`map`, `zip`, …): still iterators.
+pub fn is_iter_producer(name: &str) -> bool {
+    matches!(
+        name,
+        "iter"
+            | "iter_mut"
+            | "into_iter"
+            | "map"
+            | "filter_map"
+            | "flat_map"
+            | "flatten"
+            | "map_while"
+            | "scan"
+            | "zip"
+            | "chars"
+            | "bytes"
+            | "lines"
+            | "split"
+            | "split_whitespace"
+            | "windows"
+            | "chunks"
+            | "par_iter"
+            | "into_par_iter"
+    )
 }
 
 /// `e?`, `Some(x)`/`Ok(x)` payloads.
