@@ -187,6 +187,39 @@ fn lower_generics(g: &syn::Generics) -> Vec<Generic> {
     out
 }
 
+/// `#[path = "x.rs"]`, then `#[cfg_attr(pred, path = "y.rs")]` values.
+fn mod_path_attrs(attrs: &[syn::Attribute]) -> Vec<Name> {
+    let str_value = |e: &Expr| match e {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(Name::from(s.value())),
+        _ => None,
+    };
+    let mut plain = Vec::new();
+    let mut conditional = Vec::new();
+    for a in attrs {
+        if a.path().is_ident("path") {
+            if let syn::Meta::NameValue(nv) = &a.meta {
+                plain.extend(str_value(&nv.value));
+            }
+        } else if a.path().is_ident("cfg_attr") {
+            let parsed = a.parse_args_with(Punctuated::<syn::Meta, Token![,]>::parse_terminated);
+            if let Ok(metas) = parsed {
+                for m in metas.iter().skip(1) {
+                    if let syn::Meta::NameValue(nv) = m {
+                        if nv.path.is_ident("path") {
+                            conditional.extend(str_value(&nv.value));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    plain.extend(conditional);
+    plain
+}
+
 /// `#[derive(Debug, Clone, serde::Serialize)]` → `[Debug, Clone, Serialize]`.
 fn derives(attrs: &[syn::Attribute]) -> Vec<Name> {
     let mut out = Vec::new();
@@ -308,21 +341,7 @@ impl Lowerer {
                 if skip_tests && is_test {
                     return;
                 }
-                let path_attr = md.attrs.iter().find_map(|a| {
-                    if !a.path().is_ident("path") {
-                        return None;
-                    }
-                    match &a.meta {
-                        syn::Meta::NameValue(nv) => match &nv.value {
-                            Expr::Lit(syn::ExprLit {
-                                lit: syn::Lit::Str(s),
-                                ..
-                            }) => Some(Name::from(s.value())),
-                            _ => None,
-                        },
-                        _ => None,
-                    }
-                });
+                let path_attrs = mod_path_attrs(&md.attrs);
                 let inline = md.content.as_ref().map(|(_, items)| {
                     let idx = self.modules.len();
                     self.modules.push(ModItems::default());
@@ -332,7 +351,8 @@ impl Lowerer {
                 self.modules[m].mods.push(ModDecl {
                     name: ident_name(&md.ident),
                     loc: loc(md.ident.span()),
-                    path_attr,
+                    plain_path: md.attrs.iter().any(|a| a.path().is_ident("path")),
+                    path_attrs,
                     inline,
                     is_test,
                 });

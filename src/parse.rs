@@ -188,17 +188,23 @@ fn child_candidates(
     at_file_top: bool,
     d: &ModDecl,
 ) -> Vec<(PathBuf, PathBuf)> {
-    if let Some(p) = &d.path_attr {
-        let base = if at_file_top { file_dir } else { children_dir };
-        let f = normalize(&base.join(&**p));
-        let dir = f.parent().map(Path::to_path_buf).unwrap_or_default();
-        return vec![(f, dir)];
+    let base = if at_file_top { file_dir } else { children_dir };
+    let mut out: Vec<(PathBuf, PathBuf)> = d
+        .path_attrs
+        .iter()
+        .map(|p| {
+            let f = normalize(&base.join(&**p));
+            let dir = f.parent().map(Path::to_path_buf).unwrap_or_default();
+            (f, dir)
+        })
+        .collect();
+    // A plain `#[path]` is the only place; `cfg_attr` paths leave the default as another variant.
+    if !d.plain_path {
+        let sub = children_dir.join(&*d.name);
+        out.push((children_dir.join(format!("{}.rs", d.name)), sub.clone()));
+        out.push((sub.join("mod.rs"), sub));
     }
-    let sub = children_dir.join(&*d.name);
-    vec![
-        (children_dir.join(format!("{}.rs", d.name)), sub.clone()),
-        (sub.join("mod.rs"), sub),
-    ]
+    out
 }
 
 /// Out-of-line children of a parsed file: (decl, candidates).
@@ -218,7 +224,7 @@ fn file_children(
         for d in &items.mods {
             match d.inline {
                 Some(inner) => {
-                    let sub = dir.join(d.path_attr.as_deref().unwrap_or(&d.name));
+                    let sub = dir.join(d.path_attrs.first().map(|p| &**p).unwrap_or(&d.name));
                     stack.push((inner, sub, false));
                 }
                 None => {
@@ -380,7 +386,7 @@ impl TreeBuilder {
                             dry_run,
                         );
                         self.link(m, &d.name, child, dry_run);
-                        let sub = dir.join(d.path_attr.as_deref().unwrap_or(&d.name));
+                        let sub = dir.join(d.path_attrs.first().map(|p| &**p).unwrap_or(&d.name));
                         stack.push((child, f, inner, sub, false));
                     }
                     None => {
@@ -413,6 +419,10 @@ impl TreeBuilder {
                             self.link(m, &d.name, child, dry_run);
                             continue;
                         };
+                        // `#[cfg(a)] mod x; #[cfg(b)] mod x;`: the first variant found is the module.
+                        if self.modules[m].children.iter().any(|(n, _)| n == &d.name) {
+                            continue;
+                        }
                         if !in_crate.insert(cf) {
                             if !dry_run {
                                 self.diags.push(Diag::new(

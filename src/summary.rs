@@ -427,7 +427,10 @@ pub struct ModDecl {
     pub name: Name,
     pub loc: Loc,
     /// `#[path = "…"]`.
-    pub path_attr: Option<Name>,
+    /// `#[path = "…"]` first, then the paths of `#[cfg_attr(…, path = "…")]` (every cfg variant).
+    pub path_attrs: Vec<Name>,
+    /// The first of `path_attrs` is a plain `#[path]` (not conditional).
+    pub plain_path: bool,
     /// For `mod x { … }`: the index of its items in [`FileSummary::modules`].
     pub inline: Option<u32>,
     pub is_test: bool,
