@@ -24,6 +24,7 @@ pub fn lower_file(file: &syn::File, opts: LowerOptions, lines: u32) -> FileSumma
     FileSummary {
         modules: l.modules,
         lines,
+        allows: Vec::new(),
     }
 }
 
@@ -771,6 +772,8 @@ struct BodyBuilder<'l> {
     macro_stack: Vec<Name>,
     /// Set just before lowering a closure that is a method call's argument.
     closure_hint: Option<(VExpr, Name)>,
+    /// The values of the last macro's arguments, when it was read as a list.
+    macro_values: Vec<VExpr>,
 }
 
 const DIVERGING_MACROS: &[&str] = &["panic", "unreachable", "todo", "unimplemented", "bail"];
@@ -811,6 +814,7 @@ impl<'l> BodyBuilder<'l> {
             closure_stack: Vec::new(),
             macro_stack: Vec::new(),
             closure_hint: None,
+            macro_values: Vec::new(),
         }
     }
 
@@ -1045,7 +1049,20 @@ impl<'l> BodyBuilder<'l> {
                     },
                     other => Callee::Value(self.expr(other)),
                 };
-                let args = c.args.iter().map(|a| self.expr(a)).collect();
+                let hint = match &callee {
+                    Callee::Path { path, .. } => Some((VExpr::Unknown, Name::new(path.last_name()))),
+                    _ => None,
+                };
+                let args = c
+                    .args
+                    .iter()
+                    .map(|a| {
+                        if matches!(a, Expr::Closure(_) | Expr::Async(_)) {
+                            self.closure_hint = hint.clone();
+                        }
+                        self.expr(a)
+                    })
+                    .collect();
                 let l = loc2(expr_start(&c.func), c.paren_token.span.close());
                 self.call(callee, args, l)
             }
@@ -1152,7 +1169,7 @@ impl<'l> BodyBuilder<'l> {
                     .args
                     .iter()
                     .map(|a| {
-                        if matches!(a, Expr::Closure(_)) {
+                        if matches!(a, Expr::Closure(_) | Expr::Async(_)) {
                             self.closure_hint = Some((recv.clone(), name.clone()));
                         }
                         self.expr(a)
@@ -1203,6 +1220,7 @@ impl<'l> BodyBuilder<'l> {
                 let rest = s.rest.as_ref().map(|r| self.expr(r));
                 VExpr::Struct(Box::new(StructLit {
                     path: lower_path(&s.path),
+                    loc: loc2(path_start(&s.path), s.brace_token.span.close()),
                     fields,
                     rest,
                 }))
@@ -1255,6 +1273,7 @@ impl<'l> BodyBuilder<'l> {
             return VExpr::Macro(name);
         }
         self.macro_stack.push(name.clone());
+        let outer_values = std::mem::take(&mut self.macro_values);
         let read = if &*name == "json" {
             self.json_input(m.tokens.clone());
             true
@@ -1262,11 +1281,17 @@ impl<'l> BodyBuilder<'l> {
             self.mac_input(m.tokens.clone())
         };
         self.macro_stack.pop();
+        let values = std::mem::replace(&mut self.macro_values, outer_values);
         if !read {
             self.ev(Event::OpaqueMacro {
                 name: name.clone(),
                 loc: loc2(path_start(&m.path), m.delimiter.span().close()),
             });
+        }
+        // `format!("{}", result)`, `json!({"out": result})`, `vec![ctx]`: the value is made of
+        // the arguments (what they carry, it carries).
+        if matches!(&*name, "format" | "format_args" | "json" | "vec") && !values.is_empty() {
+            return VExpr::Tuple(values);
         }
         VExpr::Macro(name)
     }
@@ -1298,7 +1323,8 @@ impl<'l> BodyBuilder<'l> {
             }
         }
         if let Ok(e) = syn::parse2::<Expr>(tokens) {
-            self.expr(&e);
+            let v = self.expr(&e);
+            self.macro_values.push(v);
         }
     }
 
@@ -1324,7 +1350,8 @@ impl<'l> BodyBuilder<'l> {
                 Punctuated::<Expr, Token![,]>::parse_terminated.parse2(tokens.clone())
             {
                 for e in &exprs {
-                    self.expr(e);
+                    let v = self.expr(e);
+                    self.macro_values.push(v);
                 }
                 return true;
             }

@@ -145,6 +145,7 @@ pub enum VExpr {
 #[derive(Clone, Debug, PartialEq)]
 pub struct StructLit {
     pub path: Path,
+    pub loc: Loc,
     pub fields: Vec<(Name, VExpr)>,
     pub rest: Option<VExpr>,
 }
@@ -232,8 +233,9 @@ pub struct ClosureDef {
     pub loc: Loc,
     /// The closure this one is nested in (index in the same body).
     pub parent: Option<u32>,
-    /// When the closure is an argument of a method call: the receiver and the method
-    /// (`items.iter().map(|x| …)`), so that its parameter types can be inferred.
+    /// When the closure is an argument of a call: the receiver (or, for a path call, the
+    /// callee path) and the method or function name (`items.iter().map(|x| …)`,
+    /// `tokio::spawn(async { … })`), so that parameter types and handoffs can be inferred.
     pub recv_hint: Option<(VExpr, Name)>,
 }
 
@@ -451,9 +453,19 @@ pub struct ModItems {
     pub opaque_macros: Vec<(Name, Loc)>,
 }
 
+/// `// threadlint: allow(TP001, TP003) reason: <why>` — covers its own line and the next one.
+#[derive(Clone, Debug)]
+pub struct CommentAllow {
+    pub line: u32,
+    pub col: u32,
+    pub codes: Vec<Name>,
+    pub reason: Option<Name>,
+}
+
 /// The summary of one file. `modules[0]` is the file's own module.
 #[derive(Clone, Debug, Default)]
 pub struct FileSummary {
     pub modules: Vec<ModItems>,
     pub lines: u32,
+    pub allows: Vec<CommentAllow>,
 }
