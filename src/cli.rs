@@ -115,7 +115,8 @@ fn check(a: CheckArgs) -> i32 {
         return error("no Rust files could be analyzed");
     }
     let mut t = loaded.timings;
-    let (ix, _res, g) = build_graph(&loaded, &mut t);
+    let gr = build_graph(&loaded, &crate::config::Config::default(), &mut t);
+    let (ix, g) = (&gr.ix, &gr.graph);
     println!(
         "Analyzed {} crates, {} files, {} functions ({} call edges, {} unresolved calls). No problems found.",
         loaded.parsed.crate_roots.iter().filter(|r| r.is_some()).count(),
@@ -124,7 +125,7 @@ fn check(a: CheckArgs) -> i32 {
         g.edges.len(),
         g.unresolved.len()
     );
-    std::mem::forget((g, _res, ix));
+    std::mem::forget(gr);
     std::mem::forget(loaded);
     EXIT_OK
 }
@@ -143,11 +144,12 @@ fn debug(d: DebugCommand) -> i32 {
             };
             print_diags(&loaded);
             let mut t = loaded.timings;
-            let (ix, _res, g) = build_graph(&loaded, &mut t);
+            let gr = build_graph(&loaded, &crate::config::Config::default(), &mut t);
+    let (ix, g) = (&gr.ix, &gr.graph);
             let out = match format {
-                GraphFormat::Text => graph::to_text(&g, &ix),
-                GraphFormat::Json => graph::to_json(&g, &ix),
-                GraphFormat::Dot => graph::to_dot(&g, &ix),
+                GraphFormat::Text => graph::to_text(g, ix),
+                GraphFormat::Json => graph::to_json(g, ix),
+                GraphFormat::Dot => graph::to_dot(g, ix),
                 GraphFormat::Stats => serde_json::json!({
                     "crates": loaded.parsed.crate_roots.iter().filter(|r| r.is_some()).count(),
                     "files": loaded.parsed.files.len(),
@@ -166,7 +168,7 @@ fn debug(d: DebugCommand) -> i32 {
             let mut stdout = std::io::stdout().lock();
             let _ = writeln!(stdout, "{}", out.trim_end());
             // The process ends now: freeing a large workspace's summaries one by one is wasted time.
-            std::mem::forget((g, _res, ix));
+            std::mem::forget(gr);
             std::mem::forget(loaded);
             EXIT_OK
         }

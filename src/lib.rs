@@ -7,10 +7,14 @@
 //! [`graph`] (the call graph) → rules and reports.
 
 pub mod cli;
+pub mod config;
+pub mod context;
 pub mod diagnostic;
 pub mod discover;
+pub mod facts;
 pub mod graph;
 pub mod index;
+pub mod knowledge;
 pub mod lower;
 pub mod parse;
 pub mod resolve;
@@ -106,20 +110,35 @@ pub fn load(paths: &[PathBuf], opts: Options) -> Result<Loaded, DiscoverError> {
     })
 }
 
+/// Everything the rules work from: the index, the context model, framework knowledge, call
+/// resolutions with their context facts, and the call graph.
+pub struct Graphs<'s> {
+    pub ix: Index<'s>,
+    pub model: context::ContextModel,
+    pub know: knowledge::Knowledge,
+    pub res: Resolution,
+    pub graph: CallGraph,
+}
+
 /// Index, resolve and build the call graph of a loaded workspace.
-pub fn build_graph<'s>(
-    loaded: &'s Loaded,
-    timings: &mut Timings,
-) -> (Index<'s>, Resolution, CallGraph) {
+pub fn build_graph<'s>(loaded: &'s Loaded, cfg: &config::Config, timings: &mut Timings) -> Graphs<'s> {
     let t0 = Instant::now();
     let ix = loaded.index();
+    let model = context::ContextModel::build(&ix, cfg);
+    let know = knowledge::Knowledge::builtin().with_config(cfg);
     let t1 = Instant::now();
-    let res = resolve::resolve_all(&ix);
+    let res = resolve::resolve_all(&ix, &model, &know);
     let t2 = Instant::now();
     let g = CallGraph::build(&ix, &res);
     let t3 = Instant::now();
     timings.index_ms = ms(t1 - t0);
     timings.resolve_ms = ms(t2 - t1);
     timings.graph_ms = ms(t3 - t2);
-    (ix, res, g)
+    Graphs {
+        ix,
+        model,
+        know,
+        res,
+        graph: g,
+    }
 }

@@ -5,7 +5,10 @@
 
 use rayon::prelude::*;
 
+use crate::context::ContextModel;
+use crate::facts::*;
 use crate::index::{DefId, DefKind, FnId, Index, Ns, Owner, PathRes, Res};
+use crate::knowledge::Knowledge;
 use crate::summary::*;
 use crate::types::{
     elem_ty, index_ty, is_deref_wrapper, is_iter_producer, known_method, unwrap_ty, RTy, TyCx,
@@ -34,32 +37,59 @@ pub struct FnResolution {
     pub call_owner: Vec<Option<u32>>,
     /// For each closure: the call it is handed to as an argument (call index, argument index).
     pub closure_handoff: Vec<Option<(u32, u32)>>,
+    /// Context facts (carriers, captures, fabrications, shared writes, channels).
+    pub facts: FnFacts,
 }
 
 pub struct Resolution {
     pub fns: Vec<FnResolution>,
 }
 
-pub fn resolve_all(ix: &Index) -> Resolution {
+/// Resolve every call and gather context facts, function by function, in parallel.
+pub fn resolve_all(ix: &Index, model: &ContextModel, know: &Knowledge) -> Resolution {
     let fns = (0..ix.fns.len())
         .into_par_iter()
         .map(|f| match &ix.fns[f].def.body {
-            Some(body) => Walker::new(ix, f).run(body),
+            Some(body) => Walker::new(ix, f, model, know, body).run(),
             None => FnResolution::default(),
         })
         .collect();
     Resolution { fns }
 }
 
+struct Local {
+    name: Name,
+    ty: RTy,
+    carrier: bool,
+    deps: Vec<Dep>,
+    /// 0: the function body; i + 1: closure i.
+    owner: usize,
+    /// An element of a collection in shared state (a connection among all connections).
+    all_conns: bool,
+}
+
 struct Walker<'a, 's> {
     ix: &'a Index<'s>,
+    model: &'a ContextModel,
+    know: &'a Knowledge,
+    body: &'s Body,
+    def: &'s FnDef,
     closures: &'s [ClosureDef],
     module: usize,
     self_ty: Option<RTy>,
     generics: Vec<&'s [Generic]>,
-    scopes: Vec<Vec<(Name, RTy)>>,
+    scopes: Vec<Vec<Local>>,
     call_tys: Vec<RTy>,
+    call_carrier: Vec<bool>,
+    call_deps: Vec<Vec<Dep>>,
     closure_stack: Vec<u32>,
+    /// Carriers currently bound, per owner.
+    carriers: Vec<u32>,
+    /// The function body runs inside an ambient context (a thread-local was set).
+    fn_ambient: bool,
+    /// Closures passed to `TL.with(…)` of a thread-local: the thread-local's name.
+    tl_scope: Vec<Option<Name>>,
+    places: Vec<Vec<VExpr>>,
     out: FnResolution,
 }
 
@@ -70,8 +100,26 @@ enum Lookup {
     NotFound(String),
 }
 
+/// Methods that read a guarded value: `*x.lock().unwrap() = v` writes into `x`.
+const GUARD_METHODS: &[&str] = &[
+    "lock", "write", "read", "borrow_mut", "get_mut", "unwrap", "expect", "as_mut", "deref_mut",
+    "blocking_lock", "blocking_write", "lock_owned", "write_owned",
+];
+
+/// Methods on a carrier whose result is not context (`ctx.user_id.len()` is not a context).
+const NON_DERIVING: &[&str] = &[
+    "len", "is_empty", "is_some", "is_none", "is_ok", "is_err", "eq", "ne", "cmp", "hash", "fmt",
+    "elapsed", "elapsed_ms", "user_id", "lock", "read", "write",
+];
+
 impl<'a, 's> Walker<'a, 's> {
-    fn new(ix: &'a Index<'s>, f: FnId) -> Self {
+    fn new(
+        ix: &'a Index<'s>,
+        f: FnId,
+        model: &'a ContextModel,
+        know: &'a Knowledge,
+        body: &'s Body,
+    ) -> Self {
         let info = &ix.fns[f];
         let mut generics: Vec<&'s [Generic]> = vec![&info.def.generics];
         let self_ty = match info.owner {
@@ -97,69 +145,669 @@ impl<'a, 's> Walker<'a, 's> {
         };
         Walker {
             ix,
-            closures: info
-                .def
-                .body
-                .as_ref()
-                .map(|b| &b.closures[..])
-                .unwrap_or(&[]),
+            model,
+            know,
+            body,
+            def: info.def,
+            closures: &body.closures,
             module: info.module,
             self_ty,
             generics,
             scopes: Vec::new(),
             call_tys: Vec::new(),
+            call_carrier: Vec::new(),
+            call_deps: Vec::new(),
             closure_stack: Vec::new(),
+            carriers: Vec::new(),
+            fn_ambient: false,
+            tl_scope: Vec::new(),
+            places: Vec::new(),
             out: FnResolution::default(),
         }
     }
 
-    fn run(mut self, body: &Body) -> FnResolution {
-        self.out.calls = vec![CallRes::Unresolved("not reached".into()); body.calls.len()];
-        self.out.call_owner = vec![None; body.calls.len()];
-        self.out.closure_handoff = vec![None; body.closures.len()];
-        self.call_tys = vec![RTy::Unknown; body.calls.len()];
+    fn owner(&self) -> usize {
+        self.closure_stack.last().map_or(0, |&c| c as usize + 1)
+    }
+
+    /// Is a carrier available to code running in `owner`?
+    fn owner_ctx(&self, owner: usize) -> bool {
+        if self.carriers[owner] > 0 {
+            return true;
+        }
+        if owner == 0 {
+            return false;
+        }
+        let cf = &self.out.facts.closures[owner - 1];
+        !cf.captured.is_empty() || (cf.parent_ctx && !cf.spawned)
+    }
+
+    fn owner_ambient(&self, owner: usize) -> bool {
+        if owner == 0 {
+            self.fn_ambient
+        } else {
+            self.out.facts.closures[owner - 1].in_ambient
+        }
+    }
+
+    fn set_owner_ambient(&mut self, owner: usize) {
+        if owner == 0 {
+            self.fn_ambient = true;
+        } else {
+            self.out.facts.closures[owner - 1].in_ambient = true;
+        }
+    }
+
+    fn in_async(&self) -> bool {
+        self.def.is_async
+            || self
+                .closure_stack
+                .iter()
+                .any(|&c| self.closures[c as usize].is_async || self.closures[c as usize].kind == ClosureKind::AsyncBlock)
+    }
+
+    fn run(mut self) -> FnResolution {
+        let body = self.body;
+        let n_calls = body.calls.len();
+        let n_closures = body.closures.len();
+        self.out.calls = vec![CallRes::Unresolved("not reached".into()); n_calls];
+        self.out.call_owner = vec![None; n_calls];
+        self.out.closure_handoff = vec![None; n_closures];
+        self.out.facts.calls = vec![CallFacts::default(); n_calls];
+        self.out.facts.closures = vec![ClosureFacts::default(); n_closures];
+        self.out.facts.owner_has_carrier = vec![false; n_closures + 1];
+        self.call_tys = vec![RTy::Unknown; n_calls];
+        self.call_carrier = vec![false; n_calls];
+        self.call_deps = vec![Vec::new(); n_calls];
+        self.carriers = vec![0; n_closures + 1];
+        self.tl_scope = vec![None; n_closures];
+        self.places = closure_places(body);
+        let mut params_open = true;
         for ev in &body.events {
             match ev {
                 Event::Enter => self.scopes.push(Vec::new()),
                 Event::Exit => {
-                    self.scopes.pop();
+                    if let Some(scope) = self.scopes.pop() {
+                        for l in scope {
+                            if l.carrier {
+                                self.carriers[l.owner] = self.carriers[l.owner].saturating_sub(1);
+                            }
+                        }
+                    }
                 }
                 Event::Bind {
-                    name, ty, value, ..
+                    name, ty, value, loc,
                 } => {
                     let declared = ty
                         .as_deref()
                         .map(|t| self.resolve_ty(t))
                         .filter(|t| !t.is_unknown());
                     let t = declared.unwrap_or_else(|| self.eval(value));
+                    let (vc, mut deps) = self.vfacts(value);
+                    let owner = self.owner();
+                    let named = self.model.is_context_name(name) && !crate::context::is_os_thread_id(&t);
+                    let carrier = vc || self.model.carries(&t) || named;
+                    if params_open && owner == 0 && self.scopes.len() == 1 {
+                        if let Some(i) = self.def.params.iter().position(|p| p.name.as_ref() == Some(name)) {
+                            deps = vec![Dep::Param(i as u32)];
+                        }
+                        if carrier {
+                            self.out.facts.carrier_param = true;
+                        }
+                    }
+                    if named && !vc {
+                        if let Some(what) = self.fabricating(value) {
+                            let at = self.value_loc(value).unwrap_or(*loc);
+                            self.fabricated(at, format!("`{name}` = {what}"));
+                        }
+                    }
+                    self.scan_struct_lits(value);
+                    let all_conns = self.from_shared_collection(value);
+                    if carrier {
+                        self.carriers[owner] += 1;
+                        self.out.facts.owner_has_carrier[owner] = true;
+                    }
                     if let Some(s) = self.scopes.last_mut() {
-                        s.push((name.clone(), t));
+                        s.push(Local {
+                            name: name.clone(),
+                            ty: t,
+                            carrier,
+                            deps,
+                            owner,
+                            all_conns,
+                        });
                     }
                 }
                 Event::Call(id) => {
+                    params_open = false;
                     let id = *id as usize;
                     if let Some(c) = body.calls.get(id) {
-                        let (res, ty) = self.resolve_call(c);
-                        for (ai, a) in c.args.iter().enumerate() {
-                            if let RTy::Closure(cl) = self.eval(a) {
-                                if let Some(slot) = self.out.closure_handoff.get_mut(cl as usize) {
-                                    slot.get_or_insert((id as u32, ai as u32));
-                                }
-                            }
-                        }
-                        self.out.calls[id] = res;
-                        self.out.call_owner[id] = self.closure_stack.last().copied();
-                        self.call_tys[id] = ty;
+                        self.call_event(id, c);
                     }
                 }
-                Event::ClosureStart(id) => self.closure_stack.push(*id),
+                Event::ClosureStart(id) => {
+                    params_open = false;
+                    self.closure_start(*id);
+                }
                 Event::ClosureEnd(_) => {
                     self.closure_stack.pop();
                 }
-                Event::Assign(_) | Event::Return(_) | Event::OpaqueMacro { .. } => {}
+                Event::Assign(a) => {
+                    params_open = false;
+                    self.scan_struct_lits(&a.value);
+                    let (vc, _) = self.vfacts(&a.value);
+                    if vc {
+                        self.check_shared_write(&a.place, &a.value, a.loc);
+                    }
+                }
+                Event::Return(v) => {
+                    self.scan_struct_lits(v);
+                    if self.closure_stack.is_empty() {
+                        let (_, deps) = self.vfacts(v);
+                        merge_deps(&mut self.out.facts.returns, &deps);
+                    }
+                }
+                Event::OpaqueMacro { .. } => {}
             }
         }
         self.out
+    }
+
+    fn closure_start(&mut self, id: u32) {
+        let c = id as usize;
+        let parent = self.owner();
+        let def = &self.closures[c];
+        let mut cf = ClosureFacts {
+            parent_ctx: self.owner_ctx(parent),
+            ..ClosureFacts::default()
+        };
+        if let Some((recv, name)) = &def.recv_hint {
+            cf.spawned = self.know.is_spawn_name(name);
+            if self.know.scope_methods.iter().any(|m| m == &**name) {
+                cf.scope_of = self.ambient_static(recv).map(|(n, _)| n);
+            }
+            if matches!(&**name, "with" | "with_borrow_mut" | "with_borrow") {
+                self.tl_scope[c] = self.thread_local(recv);
+            }
+        }
+        cf.in_ambient = cf.scope_of.is_some() || (!cf.spawned && self.owner_ambient(parent));
+        let places = std::mem::take(&mut self.places[c]);
+        for p in &places {
+            if self.vfacts(p).0 {
+                cf.captured.push(p.display());
+            }
+        }
+        self.places[c] = places;
+        self.out.facts.closures[c] = cf;
+        self.closure_stack.push(id);
+    }
+
+    fn call_event(&mut self, id: usize, c: &'s CallSite) {
+        let (res, ty) = self.resolve_call(c);
+        let owner = self.owner();
+        let mut cf = CallFacts {
+            ctx_in_scope: self.owner_ctx(owner),
+            in_ambient: self.owner_ambient(owner),
+            ..CallFacts::default()
+        };
+        let mut deps = vec![Dep::Call(id as u32)];
+        let mut recv_ty = RTy::Unknown;
+        if let Callee::Method { recv, .. } = &c.callee {
+            let (rc, rd) = self.vfacts(recv);
+            cf.recv_carrier = rc;
+            merge_deps(&mut deps, &rd);
+            recv_ty = self.eval(recv);
+        }
+        for (ai, a) in c.args.iter().enumerate() {
+            if let RTy::Closure(cl) = self.eval(a) {
+                if let Some(slot) = self.out.closure_handoff.get_mut(cl as usize) {
+                    slot.get_or_insert((id as u32, ai as u32));
+                }
+            }
+            let (ac, ad) = self.vfacts(a);
+            if ai < 64 {
+                if ac {
+                    cf.arg_carrier |= 1 << ai;
+                }
+                if !ac && self.fabricating(a).is_some() {
+                    cf.arg_fabricated |= 1 << ai;
+                }
+            }
+            merge_deps(&mut deps, &ad);
+            cf.arg_deps.push(ad);
+            self.scan_struct_lits(a);
+        }
+        if let CallRes::External(p) = &res {
+            cf.spawn = self.know.is_spawn(p);
+        }
+        // The result: a carrier by type, or derived from a carrier (`ctx.child()`).
+        let method_name = match &c.callee {
+            Callee::Method { name, .. } => Some(&**name),
+            _ => None,
+        };
+        let derived = method_name.is_some_and(|m| cf.recv_carrier && !NON_DERIVING.contains(&m)) && ty.is_unknown();
+        let carrier = (self.model.carries(&ty) && !crate::context::is_os_thread_id(&ty)) || derived;
+        // Made up from nothing: a context type's constructor with no carrier argument.
+        if matches!(c.callee, Callee::Path { .. }) && self.model.is_context(&ty) && cf.arg_carrier == 0 {
+            self.fabricated(c.loc, format!("`{}(…)`", c.callee_text()));
+        }
+        // A literal or a fresh id passed where a context parameter is expected.
+        if cf.arg_fabricated != 0 {
+            if let CallRes::Fns { targets, .. } = &res {
+                if let Some(&t) = targets.first() {
+                    let tdef = self.ix.fns[t].def;
+                    let offset = usize::from(matches!(c.callee, Callee::Path { .. }) && tdef.self_param.is_some());
+                    for (ai, a) in c.args.iter().enumerate() {
+                        if ai >= 64 || cf.arg_fabricated & (1 << ai) == 0 || ai < offset {
+                            continue;
+                        }
+                        if let Some(p) = tdef.params.get(ai - offset) {
+                            let ctx_param = p.name.as_ref().is_some_and(|n| self.model.is_context_name(n))
+                                || self.model.type_names.iter().any(|n| ty_last_name(&p.ty) == Some(&**n));
+                            if ctx_param {
+                                let what = self.fabricating(a).unwrap_or_default();
+                                self.fabricated(c.loc, format!("{what} passed as `{}`", p.name.as_deref().unwrap_or("_")));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let (Callee::Method { recv, name }, false) = (&c.callee, recv_ty.is_unknown()) {
+            self.channel_and_ambient(id, c, recv, name, &recv_ty, &cf, owner);
+        } else if let Callee::Method { recv, name } = &c.callee {
+            self.channel_and_ambient(id, c, recv, name, &recv_ty, &cf, owner);
+        }
+        self.out.calls[id] = res;
+        self.out.call_owner[id] = self.closure_stack.last().copied();
+        self.call_tys[id] = ty;
+        self.call_carrier[id] = carrier;
+        self.call_deps[id] = deps;
+        self.out.facts.calls[id] = cf;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn channel_and_ambient(
+        &mut self,
+        id: usize,
+        c: &'s CallSite,
+        recv: &VExpr,
+        name: &Name,
+        recv_ty: &RTy,
+        cf: &CallFacts,
+        owner: usize,
+    ) {
+        let know = self.know;
+        let last = recv_ty.ext_name().unwrap_or("");
+        let path = match recv_ty {
+            RTy::Ext(p, _) => &**p,
+            _ => "",
+        };
+        let msg_key = |w: &Self, t: &RTy| match t {
+            RTy::Unknown => None,
+            t => Some(w.ix.ty_name(t)),
+        };
+        if know.send_methods.iter().any(|m| m == &**name) && know.senders.iter().any(|s| s == last) {
+            let mut key = recv_ty_arg(recv_ty).and_then(|t| msg_key(self, &t));
+            let arg_ty = c.args.first().map(|a| self.eval(a)).unwrap_or(RTy::Unknown);
+            if key.is_none() {
+                key = msg_key(self, &arg_ty);
+            }
+            let msg_carrier = cf.arg_carrier & 1 != 0 || self.model.carries(&arg_ty);
+            self.out.facts.channels.push(ChannelOp {
+                call: id as u32,
+                dir: ChannelDir::Send,
+                key,
+                broadcast: crate::knowledge::path_ends_with_any(path, &know.broadcast),
+                msg_carrier,
+                msg_deps: cf.arg_deps.first().cloned().unwrap_or_default(),
+            });
+        } else if know.recv_methods.iter().any(|m| m == &**name) && know.receivers.iter().any(|s| s == last) {
+            let key = recv_ty_arg(recv_ty).and_then(|t| msg_key(self, &t));
+            self.out.facts.channels.push(ChannelOp {
+                call: id as u32,
+                dir: ChannelDir::Recv,
+                key,
+                broadcast: false,
+                msg_carrier: false,
+                msg_deps: Vec::new(),
+            });
+        }
+        // Sending to every connection: `for conn in state.conns.values() { conn.send(…) }`.
+        if matches!(&**name, "send" | "send_text" | "send_message" | "send_json" | "try_send" | "unbounded_send" | "feed" | "do_send")
+            && crate::facts::root_name(recv).and_then(|r| self.local(r)).is_some_and(|l| l.all_conns)
+        {
+            self.out.facts.sends_to_all.push(SendToAll {
+                call: id as u32,
+                deps: cf.arg_deps.first().cloned().unwrap_or_default(),
+            });
+        }
+        // Ambient context: reads, scopes, thread-local writes.
+        if let Some((key, _)) = self.ambient_static(recv) {
+            if know.ambient_read_methods.iter().any(|m| m == &**name) {
+                let o = self.closure_stack.last().copied();
+                self.out.facts.ambient_reads.push((o, key.clone()));
+            }
+            if know.ambient_write_methods.iter().any(|m| m == &**name) && cf.arg_carrier != 0 {
+                self.set_owner_ambient(owner);
+            }
+        }
+        if let Some(tl) = self.thread_local(recv) {
+            if matches!(&**name, "set" | "replace") && cf.arg_carrier != 0 && self.in_async() {
+                let value = c.args.first().map(|a| a.display()).unwrap_or_default();
+                self.shared_write(c.loc, format!("thread-local `{tl}`"), value);
+            }
+        }
+        // Writes into a single shared slot through a method (`slot.set(ctx)`, `id.store(thread_id, …)`).
+        if matches!(&**name, "set" | "replace" | "store" | "swap" | "insert" | "get_or_insert" | "get_or_insert_with")
+            && cf.arg_carrier & 1 != 0
+        {
+            if let Some(slot) = self.shared_slot_of(recv) {
+                let value = c.args.first().map(|a| a.display()).unwrap_or_default();
+                self.shared_write(c.loc, slot, value);
+            }
+        }
+    }
+
+    fn fabricated(&mut self, loc: Loc, what: String) {
+        let owner = self.closure_stack.last().copied();
+        self.out.facts.fabricated.push(Fabricated { owner, loc, what });
+    }
+
+    fn shared_write(&mut self, loc: Loc, slot: String, value: String) {
+        let owner = self.closure_stack.last().copied();
+        self.out.facts.shared_writes.push(SharedWrite { owner, loc, slot, value });
+    }
+
+    /// `x = v` / `*x.lock() = v` with a carrier `v`: is `x` a single slot shared by connections?
+    fn check_shared_write(&mut self, place: &VExpr, value: &VExpr, loc: Loc) {
+        if let Some(slot) = self.shared_slot_place(place) {
+            self.shared_write(loc, slot, value.display());
+            return;
+        }
+        // Inside `TL.with(|c| *c.borrow_mut() = v)` in async code.
+        if let Some(tl) = self
+            .closure_stack
+            .iter()
+            .rev()
+            .find_map(|&c| self.tl_scope[c as usize].clone())
+        {
+            if self.in_async() {
+                self.shared_write(loc, format!("thread-local `{tl}`"), value.display());
+            }
+        }
+    }
+
+    fn shared_slot_place(&self, place: &VExpr) -> Option<String> {
+        match place {
+            VExpr::Call(k) => {
+                let call = self.body.calls.get(*k as usize)?;
+                match &call.callee {
+                    Callee::Method { recv, name } if GUARD_METHODS.contains(&&**name) => match recv {
+                        VExpr::Call(_) => self.shared_slot_place(recv),
+                        _ => self.shared_slot_of(recv),
+                    },
+                    _ => None,
+                }
+            }
+            VExpr::Local(_) | VExpr::Path(_) => self.static_slot(place),
+            _ => None,
+        }
+    }
+
+    /// A lock/cell/atomic holding one context, in shared state or a static.
+    fn shared_slot_of(&self, recv: &VExpr) -> Option<String> {
+        if let VExpr::Call(_) = recv {
+            return self.shared_slot_place(recv);
+        }
+        let t = self.eval(recv);
+        if !self.model.is_single_slot(&t) {
+            return None;
+        }
+        match recv {
+            VExpr::Field(base, f) => {
+                let bt = self.eval(base);
+                let shared = self.is_shared(&bt) || self.static_slot(base).is_some();
+                shared.then(|| format!("`{}.{f}`", base.display()))
+            }
+            VExpr::Local(_) | VExpr::Path(_) => self.static_slot(recv),
+            _ => None,
+        }
+    }
+
+    fn is_shared(&self, t: &RTy) -> bool {
+        let mut cur = t.clone();
+        for _ in 0..6 {
+            match &cur {
+                RTy::Adt(d, _) => return self.model.shared_adts.contains(d),
+                RTy::Ext(_, args) if cur.ext_name().is_some_and(is_deref_wrapper) => {
+                    cur = args.first().cloned().unwrap_or(RTy::Unknown)
+                }
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// A `static` (not a local) named by this place.
+    fn static_slot(&self, v: &VExpr) -> Option<String> {
+        let path = match v {
+            VExpr::Local(n) => {
+                if self.local(n).is_some() {
+                    return None;
+                }
+                Path::single(n)
+            }
+            VExpr::Path(p) => (**p).clone(),
+            _ => return None,
+        };
+        match self.ix.resolve_path(self.module, &path, Ns::Values) {
+            PathRes::Res(Res::Def(d)) => match self.ix.defs[d].kind {
+                DefKind::Static(s) if s.kind == StaticKind::Static => Some(format!("static `{}`", s.name)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn static_def(&self, v: &VExpr) -> Option<DefId> {
+        let path = match v {
+            VExpr::Local(n) => {
+                if self.local(n).is_some() {
+                    return None;
+                }
+                Path::single(n)
+            }
+            VExpr::Path(p) => (**p).clone(),
+            _ => return None,
+        };
+        match self.ix.resolve_path(self.module, &path, Ns::Values) {
+            PathRes::Res(Res::Def(d)) if matches!(self.ix.defs[d].kind, DefKind::Static(_)) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// A task-/thread-local holding context: its name.
+    fn ambient_static(&self, v: &VExpr) -> Option<(Name, DefId)> {
+        let d = self.static_def(v)?;
+        self.model
+            .ambient_statics
+            .contains(&d)
+            .then(|| (self.ix.defs[d].name.clone(), d))
+    }
+
+    fn thread_local(&self, v: &VExpr) -> Option<Name> {
+        let d = self.static_def(v)?;
+        match self.ix.defs[d].kind {
+            DefKind::Static(s) if s.kind == StaticKind::ThreadLocal => Some(s.name.clone()),
+            _ => None,
+        }
+    }
+
+    /// Is this value made up on the spot (a literal, a fresh id, a default)? What it is, if so.
+    fn fabricating(&self, v: &VExpr) -> Option<String> {
+        match v {
+            VExpr::Lit => Some("a literal".into()),
+            VExpr::Call(k) => {
+                let call = self.body.calls.get(*k as usize)?;
+                let Callee::Path { path, .. } = &call.callee else {
+                    return None;
+                };
+                let text = path.display();
+                let last = path.last_name();
+                let fresh = matches!(last, "new_v4" | "now_v7" | "new_v7" | "random" | "default")
+                    || text.ends_with("String::new")
+                    || text.ends_with("Uuid::new");
+                fresh.then(|| format!("`{text}()`"))
+            }
+            _ => None,
+        }
+    }
+
+    fn value_loc(&self, v: &VExpr) -> Option<Loc> {
+        match v {
+            VExpr::Call(k) => self.body.calls.get(*k as usize).map(|c| c.loc),
+            VExpr::Struct(s) => Some(s.loc),
+            _ => None,
+        }
+    }
+
+    /// Struct literals of context or carrier types whose context fields are made up.
+    fn scan_struct_lits(&mut self, v: &VExpr) {
+        match v {
+            VExpr::Struct(lit) => {
+                for (_, f) in &lit.fields {
+                    self.scan_struct_lits(f);
+                }
+                let t = self.eval(v);
+                let RTy::Adt(d, _) = t else { return };
+                let is_ctx = self.model.context_adts.contains(&d);
+                if !is_ctx && !self.model.carrier_adts.contains(&d) {
+                    return;
+                }
+                if lit.rest.as_ref().is_some_and(|r| self.vfacts(r).0) {
+                    return;
+                }
+                let DefKind::Adt(a) = self.ix.defs[d].kind else { return };
+                for (fname, fv) in &lit.fields {
+                    let Some(fd) = a.fields.iter().find(|f| &f.name == fname) else {
+                        continue;
+                    };
+                    let ctx_field = self.model.is_context_name(fname)
+                        || self.model.type_names.iter().any(|n| ty_last_name(&fd.ty) == Some(&**n));
+                    if !ctx_field || self.vfacts(fv).0 {
+                        continue;
+                    }
+                    // In a context type itself, any non-carrier value for a context field is made up;
+                    // in a message, only literals and fresh ids are.
+                    let made_up = self.fabricating(fv).or_else(|| is_ctx.then(|| format!("`{}`", fv.display())));
+                    if let Some(what) = made_up {
+                        self.fabricated(lit.loc, format!("`{} {{ {fname}: {what}, … }}`", lit.path.display()));
+                        return;
+                    }
+                }
+            }
+            VExpr::Tuple(vs) => {
+                for x in vs {
+                    self.scan_struct_lits(x);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `conn` in `for conn in state.connections.values()`: one of all the connections.
+    fn from_shared_collection(&self, v: &VExpr) -> bool {
+        let inner = match v {
+            VExpr::Elem(b) => &**b,
+            VExpr::TupleField(b, _) => return self.from_shared_collection(b),
+            _ => return false,
+        };
+        let mut cur = inner;
+        for _ in 0..6 {
+            match cur {
+                VExpr::Call(k) => match self.body.calls.get(*k as usize).map(|c| &c.callee) {
+                    Some(Callee::Method { recv, .. }) => cur = recv,
+                    _ => return false,
+                },
+                VExpr::Field(base, _) => {
+                    let bt = self.eval(base);
+                    return self.is_shared(&bt) || self.static_slot(base).is_some();
+                }
+                VExpr::Local(_) | VExpr::Path(_) => return self.static_slot(cur).is_some(),
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// Does this value carry context, and where does it come from?
+    fn vfacts(&self, v: &VExpr) -> (bool, Vec<Dep>) {
+        match v {
+            VExpr::Local(n) => match self.local(n) {
+                Some(l) => (l.carrier, l.deps.clone()),
+                None => (self.model.carries(&self.eval(v)), Vec::new()),
+            },
+            VExpr::Path(_) | VExpr::Typed(_) | VExpr::ClosureArg(..) => (self.model.carries(&self.eval(v)), Vec::new()),
+            VExpr::Field(b, n) => {
+                if n.starts_with('<') {
+                    return self.vfacts(b);
+                }
+                let (_, deps) = self.vfacts(b);
+                let t = self.eval(v);
+                let named = self.model.is_context_name(n) && !crate::context::is_os_thread_id(&t);
+                (named || self.model.carries(&t), deps)
+            }
+            VExpr::TupleField(b, _) | VExpr::Index(b) => {
+                let (_, deps) = self.vfacts(b);
+                (self.model.carries(&self.eval(v)), deps)
+            }
+            VExpr::Unwrap(b) | VExpr::Elem(b) => {
+                let (c, deps) = self.vfacts(b);
+                (c || self.model.carries(&self.eval(v)), deps)
+            }
+            VExpr::Call(id) => {
+                let i = *id as usize;
+                (
+                    self.call_carrier.get(i).copied().unwrap_or(false),
+                    self.call_deps.get(i).cloned().unwrap_or_default(),
+                )
+            }
+            VExpr::Closure(c) => (
+                self.out
+                    .facts
+                    .closures
+                    .get(*c as usize)
+                    .is_some_and(|f| !f.captured.is_empty()),
+                Vec::new(),
+            ),
+            VExpr::Struct(lit) => {
+                let mut carrier = false;
+                let mut deps = Vec::new();
+                for (_, f) in &lit.fields {
+                    let (c, d) = self.vfacts(f);
+                    carrier |= c;
+                    merge_deps(&mut deps, &d);
+                }
+                if let Some(r) = &lit.rest {
+                    let (c, d) = self.vfacts(r);
+                    carrier |= c;
+                    merge_deps(&mut deps, &d);
+                }
+                (carrier, deps)
+            }
+            VExpr::Tuple(vs) => {
+                let mut carrier = false;
+                let mut deps = Vec::new();
+                for x in vs {
+                    let (c, d) = self.vfacts(x);
+                    carrier |= c;
+                    merge_deps(&mut deps, &d);
+                }
+                (carrier, deps)
+            }
+            VExpr::Lit | VExpr::Macro(_) | VExpr::Unknown => (false, Vec::new()),
+        }
     }
 
     fn resolve_ty(&self, t: &Ty) -> RTy {
@@ -172,20 +820,19 @@ impl<'a, 's> Walker<'a, 's> {
         self.ix.resolve_ty(t, &cx)
     }
 
-    fn local(&self, name: &str) -> Option<&RTy> {
+    fn local(&self, name: &str) -> Option<&Local> {
         self.scopes
             .iter()
             .rev()
             .flat_map(|s| s.iter().rev())
-            .find(|(n, _)| &**n == name)
-            .map(|(_, t)| t)
+            .find(|l| &*l.name == name)
     }
 
     fn eval(&self, v: &VExpr) -> RTy {
         match v {
             VExpr::Local(n) => {
-                if let Some(t) = self.local(n) {
-                    return t.clone();
+                if let Some(l) = self.local(n) {
+                    return l.ty.clone();
                 }
                 if &**n == "Self" {
                     return self.self_ty.clone().unwrap_or(RTy::Unknown);
@@ -711,8 +1358,8 @@ impl<'a, 's> Walker<'a, 's> {
             };
         }
         if path.is_single() {
-            if let Some(t) = self.local(name) {
-                return match t {
+            if let Some(l) = self.local(name) {
+                return match &l.ty {
                     RTy::Closure(id) => (CallRes::Closure(*id), RTy::Unknown),
                     RTy::FnItem(f) => self.fns_result(vec![*f], false, None),
                     _ => (
@@ -855,5 +1502,29 @@ impl<'a, 's> Walker<'a, 's> {
             }
             _ => RTy::Unknown,
         }
+    }
+}
+
+/// The message type of a channel sender/receiver type (`Sender<Msg>` → `Msg`).
+fn recv_ty_arg(t: &RTy) -> Option<RTy> {
+    match t {
+        RTy::Ext(_, args) => args.first().cloned().filter(|a| !a.is_unknown()),
+        _ => None,
+    }
+}
+
+/// The last path segment of a written type (`&ThreadContext` → `ThreadContext`).
+fn ty_last_name(t: &Ty) -> Option<&str> {
+    match t.peel() {
+        Ty::Path(p) => {
+            let last = p.last_name();
+            // `Option<ThreadContext>`, `Arc<ThreadContext>`: look inside.
+            if matches!(last, "Option" | "Arc" | "Box" | "Rc") {
+                p.segs.last().and_then(|s| s.args.first()).and_then(ty_last_name)
+            } else {
+                Some(last)
+            }
+        }
+        _ => None,
     }
 }

@@ -26,7 +26,8 @@ fn check_scenario(dir: &Path) -> Vec<String> {
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
     let loaded = load(&[dir.to_path_buf()], Options::default()).expect("scenario loads");
     let mut t = Timings::default();
-    let (ix, _res, g) = build_graph(&loaded, &mut t);
+    let gr = build_graph(&loaded, &threadlint::config::Config::default(), &mut t);
+    let (ix, g) = (&gr.ix, &gr.graph);
     let nodes: HashSet<&str> = g.nodes.iter().map(|n| n.name.as_str()).collect();
     let edges: HashSet<(&str, &str)> = g
         .edges

@@ -1,0 +1,181 @@
+//! `threadlint.toml` (SPEC §6): what the project adds to the defaults. Unknown keys are errors that
+//! name the key and the file.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diagnostic::{line_col, Diag, Severity};
+use crate::summary::Loc;
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub context: ContextConfig,
+    #[serde(default)]
+    pub handoffs: HandoffConfig,
+    #[serde(default)]
+    pub entries: FunctionList,
+    #[serde(default)]
+    pub tools: ToolConfig,
+    #[serde(default)]
+    pub origins: FunctionList,
+    #[serde(default)]
+    pub rules: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub tests: bool,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextConfig {
+    #[serde(default)]
+    pub types: Vec<String>,
+    #[serde(default)]
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub ambient: Vec<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandoffConfig {
+    #[serde(default)]
+    pub spawn: Vec<String>,
+    #[serde(default)]
+    pub channel: Vec<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionList {
+    #[serde(default)]
+    pub functions: Vec<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolConfig {
+    #[serde(default)]
+    pub traits: Vec<String>,
+    #[serde(default)]
+    pub functions: Vec<String>,
+}
+
+/// Where the config came from (for messages).
+#[derive(Debug, Default, Clone)]
+pub struct LoadedConfig {
+    pub config: Config,
+    pub source: Option<PathBuf>,
+}
+
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Diag {
+    let loc = e.span().map(|s| {
+        let (line, col) = line_col(text, s.start);
+        Loc {
+            line,
+            col,
+            end_line: line,
+            end_col: col,
+        }
+    });
+    Diag::new(
+        Severity::Error,
+        "config",
+        path,
+        loc,
+        format!("invalid threadlint configuration: {}", e.message().trim()),
+    )
+}
+
+/// Find and read the configuration of a workspace rooted at `root`: `threadlint.toml`,
+/// `.threadlint.toml`, then `[workspace.metadata.threadlint]` / `[package.metadata.threadlint]`.
+pub fn load(root: &Path, explicit: Option<&Path>) -> Result<LoadedConfig, Diag> {
+    let candidates: Vec<PathBuf> = match explicit {
+        Some(p) => vec![p.to_path_buf()],
+        None => vec![root.join("threadlint.toml"), root.join(".threadlint.toml")],
+    };
+    for path in candidates {
+        if !path.is_file() && explicit.is_none() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Diag::new(Severity::Error, "config", &path, None, format!("cannot read configuration: {e}"))
+        })?;
+        let config: Config = toml::from_str(&text).map_err(|e| toml_error(&path, &text, &e))?;
+        return Ok(LoadedConfig {
+            config,
+            source: Some(path),
+        });
+    }
+    let manifest = root.join("Cargo.toml");
+    if let Ok(text) = std::fs::read_to_string(&manifest) {
+        if let Ok(table) = text.parse::<toml::Table>() {
+            for section in ["workspace", "package"] {
+                let meta = table
+                    .get(section)
+                    .and_then(|w| w.get("metadata"))
+                    .and_then(|m| m.get("threadlint"));
+                if let Some(meta) = meta {
+                    let config: Config = meta.clone().try_into().map_err(|e: toml::de::Error| {
+                        Diag::new(
+                            Severity::Error,
+                            "config",
+                            &manifest,
+                            None,
+                            format!(
+                                "invalid [{section}.metadata.threadlint]: {}",
+                                e.message().trim()
+                            ),
+                        )
+                    })?;
+                    return Ok(LoadedConfig {
+                        config,
+                        source: Some(manifest),
+                    });
+                }
+            }
+        }
+    }
+    Ok(LoadedConfig::default())
+}
+
+/// Does a function's qualified name (`my_crate::skills::search`) match a config pattern
+/// (`crate::skills::*`, `my_crate::skills::search`, `**::on_frame`)? `crate` stands for any crate;
+/// `*` matches one path segment, `**` any number.
+pub fn fn_pattern_matches(pattern: &str, qname: &str) -> bool {
+    let pat: Vec<&str> = pattern.split("::").collect();
+    let name: Vec<&str> = qname.split("::").collect();
+    fn go(p: &[&str], n: &[&str]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some(&"**"), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
+            (Some(&"*"), Some(_)) => go(&p[1..], &n[1..]),
+            (Some(a), Some(b)) => a == b && go(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    match pat.first() {
+        Some(&"crate") => !name.is_empty() && go(&pat[1..], &name[1..]),
+        _ => go(&pat, &name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        assert!(fn_pattern_matches("crate::transport::on_frame", "chat::transport::on_frame"));
+        assert!(fn_pattern_matches("chat::transport::on_frame", "chat::transport::on_frame"));
+        assert!(!fn_pattern_matches("crate::transport::on_frame", "chat::other::on_frame"));
+        assert!(fn_pattern_matches("crate::skills::*", "chat::skills::search"));
+        assert!(!fn_pattern_matches("crate::skills::*", "chat::skills::web::search"));
+        assert!(fn_pattern_matches("crate::skills::**", "chat::skills::web::search"));
+        assert!(fn_pattern_matches("**::on_frame", "chat::a::b::on_frame"));
+    }
+}

@@ -1,0 +1,238 @@
+//! The context model (SPEC §3): which types are context types, which values carry context.
+
+use rustc_hash::FxHashSet;
+
+use crate::config::Config;
+use crate::index::{DefId, DefKind, Index};
+use crate::summary::{Name, StaticKind, Ty};
+use crate::types::{RTy, TyCx};
+
+pub const DEFAULT_TYPES: &[&str] = &["ThreadContext", "ThreadId"];
+pub const DEFAULT_NAMES: &[&str] = &["thread_id"];
+
+#[derive(Debug, Default)]
+pub struct ContextModel {
+    /// Context type names (last path segment): defaults, config, `#[context]` types.
+    pub type_names: Vec<Name>,
+    /// Context binding/parameter/field names.
+    pub names: Vec<Name>,
+    /// Workspace ADTs that are context types.
+    pub context_adts: FxHashSet<DefId>,
+    /// Workspace ADTs with a field that is (or carries) context.
+    pub carrier_adts: FxHashSet<DefId>,
+    /// Task-locals and thread-locals that hold context (by type or config).
+    pub ambient_statics: FxHashSet<DefId>,
+    /// Types held behind `Arc`/`State`/`Data`/`Extension` somewhere: shared by connections.
+    pub shared_adts: FxHashSet<DefId>,
+}
+
+/// `std::thread::ThreadId` is an OS thread id, never a context.
+pub fn is_os_thread_id(t: &RTy) -> bool {
+    matches!(t, RTy::Ext(p, _) if p.ends_with("thread::ThreadId") || p.ends_with("thread::Thread"))
+}
+
+const CARRIER_WRAPPERS: &[&str] = &["Box", "Arc", "Rc", "Option", "Cow", "Pin"];
+
+impl ContextModel {
+    pub fn build(ix: &Index, cfg: &Config) -> ContextModel {
+        let mut m = ContextModel::default();
+        m.type_names = DEFAULT_TYPES.iter().map(|s| Name::new(s)).collect();
+        m.type_names.extend(cfg.context.types.iter().map(|s| Name::new(last_seg(s))));
+        m.names = DEFAULT_NAMES.iter().map(|s| Name::new(s)).collect();
+        m.names.extend(cfg.context.names.iter().map(Name::new));
+        // Context ADTs: by name, or marked `#[threadlint_macros::context]`.
+        for (d, def) in ix.defs.iter().enumerate() {
+            let marked = |attrs: &[crate::summary::Attr]| attrs.iter().any(|a| a.last() == "context");
+            match def.kind {
+                DefKind::Adt(a) if m.type_names.contains(&a.name) || marked(&a.attrs) => {
+                    if marked(&a.attrs) && !m.type_names.contains(&a.name) {
+                        m.type_names.push(a.name.clone());
+                    }
+                    m.context_adts.insert(d);
+                }
+                _ => {}
+            }
+        }
+        // Aliases marked as context, or aliases of context types, by name.
+        // Carrier ADTs: a fixed point over fields.
+        let adts: Vec<DefId> = (0..ix.defs.len())
+            .filter(|&d| matches!(ix.defs[d].kind, DefKind::Adt(_)))
+            .collect();
+        loop {
+            let mut changed = false;
+            for &d in &adts {
+                if m.carrier_adts.contains(&d) || m.context_adts.contains(&d) {
+                    continue;
+                }
+                let DefKind::Adt(a) = ix.defs[d].kind else { continue };
+                let gens = [&a.generics[..]];
+                let cx = TyCx {
+                    module: ix.defs[d].module,
+                    self_ty: None,
+                    generics: &gens,
+                    subst: &[],
+                };
+                let fields = a.fields.iter().chain(a.variants.iter().flat_map(|v| v.fields.iter()));
+                let carries = fields.clone().any(|f| {
+                    let t = ix.resolve_ty(&f.ty, &cx);
+                    (m.names.contains(&f.name) && !is_os_thread_id(&t)) || m.carries(&t)
+                });
+                if carries {
+                    m.carrier_adts.insert(d);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        // Ambient statics: task-/thread-locals of a context type, or named in config.
+        for (d, def) in ix.defs.iter().enumerate() {
+            if let DefKind::Static(s) = def.kind {
+                if !matches!(s.kind, StaticKind::TaskLocal | StaticKind::ThreadLocal) {
+                    continue;
+                }
+                let cx = TyCx {
+                    module: def.module,
+                    self_ty: None,
+                    generics: &[],
+                    subst: &[],
+                };
+                let t = ix.resolve_ty(&s.ty, &cx);
+                let qname = format!("{}::{}", ix.modules[def.module].qname, s.name);
+                let configured = cfg
+                    .context
+                    .ambient
+                    .iter()
+                    .any(|a| crate::config::fn_pattern_matches(a, &qname) || last_seg(a) == &*s.name);
+                if configured || m.carries_deep(&t) {
+                    m.ambient_statics.insert(d);
+                }
+            }
+        }
+        m.shared_adts = shared_adts(ix);
+        m
+    }
+
+    /// Is this type itself a context type (looking through `&`, `Box`, `Arc`, `Option` …)?
+    pub fn is_context(&self, t: &RTy) -> bool {
+        match t {
+            RTy::Adt(d, _) => self.context_adts.contains(d),
+            RTy::Ext(p, args) => {
+                let last = p.rsplit("::").next().unwrap_or(p);
+                if self.type_names.iter().any(|n| n == last) {
+                    return !is_os_thread_id(t);
+                }
+                CARRIER_WRAPPERS.contains(&last) && args.first().is_some_and(|a| self.is_context(a))
+            }
+            _ => false,
+        }
+    }
+
+    /// Does a value of this type carry context (SPEC §3 "Carrier")?
+    pub fn carries(&self, t: &RTy) -> bool {
+        match t {
+            RTy::Adt(d, _) => self.context_adts.contains(d) || self.carrier_adts.contains(d),
+            RTy::Ext(p, args) => {
+                let last = p.rsplit("::").next().unwrap_or(p);
+                if self.type_names.iter().any(|n| n == last) {
+                    return !is_os_thread_id(t);
+                }
+                CARRIER_WRAPPERS.contains(&last) && args.first().is_some_and(|a| self.carries(a))
+            }
+            RTy::Tuple(ts) => ts.iter().any(|t| self.carries(t)),
+            _ => false,
+        }
+    }
+
+    /// Like `carries`, also through locks and cells (for ambient statics: `RefCell<Option<Ctx>>`).
+    fn carries_deep(&self, t: &RTy) -> bool {
+        if self.carries(t) {
+            return true;
+        }
+        match t {
+            RTy::Ext(_, args) => args.iter().any(|a| self.carries_deep(a)),
+            _ => false,
+        }
+    }
+
+    pub fn is_context_name(&self, n: &str) -> bool {
+        self.names.iter().any(|x| x == n)
+    }
+
+    /// A single slot holding context (`Option<ThreadContext>`, `ThreadId`, an atomic id), as
+    /// opposed to a collection keyed by context.
+    pub fn is_single_slot(&self, t: &RTy) -> bool {
+        match t {
+            RTy::Ext(p, args) => {
+                let last = p.rsplit("::").next().unwrap_or(p);
+                if last.starts_with("Atomic") {
+                    return true;
+                }
+                match last {
+                    "Option" | "Box" | "Arc" | "Rc" | "Cell" | "RefCell" | "Mutex" | "RwLock" | "OnceCell"
+                    | "OnceLock" | "ArcSwap" | "ArcSwapOption" => args.first().is_some_and(|a| self.is_single_slot(a)),
+                    _ => self.carries(t),
+                }
+            }
+            RTy::Adt(..) => self.carries(t),
+            _ => false,
+        }
+    }
+}
+
+fn last_seg(s: &str) -> &str {
+    s.rsplit("::").next().unwrap_or(s)
+}
+
+/// ADTs that appear as `T` in `Arc<T>`, `State<T>`, `Data<T>`, `Extension<T>` in any field,
+/// parameter or static type of the workspace.
+fn shared_adts(ix: &Index) -> FxHashSet<DefId> {
+    let mut out = FxHashSet::default();
+    let mut visit = |ty: &Ty, m: usize| {
+        let mut stack = vec![ty];
+        while let Some(t) = stack.pop() {
+            match t {
+                Ty::Path(p) => {
+                    if let Some(seg) = p.segs.last() {
+                        if matches!(&*seg.name, "Arc" | "State" | "Data" | "Extension" | "Rc") {
+                            if let Some(Ty::Path(inner)) = seg.args.first().map(|a| a.peel()) {
+                                if let Some(d) = ix.adt_of_path(m, inner) {
+                                    out.insert(d);
+                                }
+                            }
+                        }
+                        stack.extend(seg.args.iter());
+                    }
+                }
+                Ty::Ref(t) | Ty::Slice(t) => stack.push(t),
+                Ty::Tuple(ts) => stack.extend(ts.iter()),
+                _ => {}
+            }
+        }
+    };
+    let mut statics = Vec::new();
+    for def in &ix.defs {
+        match def.kind {
+            DefKind::Adt(a) => {
+                for f in a.fields.iter() {
+                    visit(&f.ty, def.module);
+                }
+            }
+            DefKind::Static(s) => {
+                visit(&s.ty, def.module);
+                if let Ty::Path(p) = s.ty.peel() {
+                    statics.extend(ix.adt_of_path(def.module, p));
+                }
+            }
+            _ => {}
+        }
+    }
+    for f in &ix.fns {
+        for p in &f.def.params {
+            visit(&p.ty, f.module);
+        }
+    }
+    out.extend(statics);
+    out
+}

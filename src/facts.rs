@@ -1,0 +1,221 @@
+//! Context facts of one function body, gathered during the resolution walk (one pass over the
+//! events, sharing its types): which values carry context where, what each call passes, what
+//! closures capture, where contexts are made up, written to shared state, sent or spawned.
+//! The rules decide from these facts and the call graph; they never see syntax.
+
+use crate::summary::{Body, Event, Loc, Name, VExpr};
+
+/// Where a value comes from, for taint (tool results) and parameter flows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dep {
+    Call(u32),
+    Param(u32),
+}
+
+/// At most this many dependencies are tracked per value.
+pub const MAX_DEPS: usize = 8;
+
+pub fn merge_deps(into: &mut Vec<Dep>, from: &[Dep]) {
+    for d in from {
+        if into.len() >= MAX_DEPS {
+            return;
+        }
+        if !into.contains(d) {
+            into.push(*d);
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CallFacts {
+    /// A carrier is available where the call is made.
+    pub ctx_in_scope: bool,
+    /// The receiver is a carrier (`session.run()` where the session holds the context).
+    pub recv_carrier: bool,
+    /// Bit i: argument i is a carrier (closures: they capture one).
+    pub arg_carrier: u64,
+    /// Bit i: argument i is a literal or made up on the spot (for context parameters).
+    pub arg_fabricated: u64,
+    /// Inside an ambient context scope (`CURRENT.scope(ctx, …)`, after a thread-local set).
+    pub in_ambient: bool,
+    /// The call is a spawn (tokio, std, rayon, `JoinSet` …).
+    pub spawn: bool,
+    /// Dependencies of each argument (taint).
+    pub arg_deps: Vec<Vec<Dep>>,
+}
+
+impl CallFacts {
+    pub fn passes(&self) -> bool {
+        self.recv_carrier || self.arg_carrier != 0
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ClosureFacts {
+    /// Captured places that carry context (`ctx`, `req.thread_id`).
+    pub captured: Vec<String>,
+    /// Handed to a spawn API: a new task, so lexical context does not flow in uncaptured.
+    pub spawned: bool,
+    /// The future of `KEY.scope(v, fut)`: an ambient scope for `KEY`.
+    pub scope_of: Option<Name>,
+    /// Context is lexically available at the closure's start (its parent has a carrier).
+    pub parent_ctx: bool,
+    /// The ambient scope the closure runs in (inherited unless spawned).
+    pub in_ambient: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelDir {
+    Send,
+    Recv,
+}
+
+#[derive(Clone, Debug)]
+pub struct ChannelOp {
+    pub call: u32,
+    pub dir: ChannelDir,
+    /// The message type (display name), when known.
+    pub key: Option<String>,
+    pub broadcast: bool,
+    pub msg_carrier: bool,
+    pub msg_deps: Vec<Dep>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Fabricated {
+    pub owner: Option<u32>,
+    pub loc: Loc,
+    /// What makes the value (`ThreadContext::default()`), for the message.
+    pub what: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct SharedWrite {
+    pub owner: Option<u32>,
+    pub loc: Loc,
+    /// The slot written (`state.current_thread`, `static LAST`, thread-local `CURRENT`).
+    pub slot: String,
+    pub value: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct SendToAll {
+    pub call: u32,
+    pub deps: Vec<Dep>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct FnFacts {
+    pub calls: Vec<CallFacts>,
+    pub closures: Vec<ClosureFacts>,
+    /// Carriers bound in each owner (index 0: the function body, i + 1: closure i), params included.
+    pub owner_has_carrier: Vec<bool>,
+    /// A parameter (or `self`) carries context.
+    pub carrier_param: bool,
+    pub fabricated: Vec<Fabricated>,
+    pub shared_writes: Vec<SharedWrite>,
+    /// Owners that read an ambient context, and the key read.
+    pub ambient_reads: Vec<(Option<u32>, Name)>,
+    pub channels: Vec<ChannelOp>,
+    pub sends_to_all: Vec<SendToAll>,
+    /// Dependencies of the values the function returns.
+    pub returns: Vec<Dep>,
+}
+
+/// For each closure: the places (`ctx`, `req.prompt`) its body uses that are bound outside it.
+pub fn closure_places(body: &Body) -> Vec<Vec<VExpr>> {
+    let n = body.closures.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut places: Vec<Vec<VExpr>> = vec![Vec::new(); n];
+    let mut bound: Vec<Vec<Name>> = vec![Vec::new(); n];
+    let mut open: Vec<u32> = Vec::new();
+    let mut found: Vec<VExpr> = Vec::new();
+    for ev in &body.events {
+        found.clear();
+        match ev {
+            Event::ClosureStart(c) => open.push(*c),
+            Event::ClosureEnd(_) => {
+                open.pop();
+            }
+            Event::Bind { name, value, .. } => {
+                collect_places(value, &mut found);
+                for &c in &open {
+                    bound[c as usize].push(name.clone());
+                }
+            }
+            Event::Call(id) => {
+                if let Some(call) = body.calls.get(*id as usize) {
+                    if let crate::summary::Callee::Method { recv, .. } = &call.callee {
+                        collect_places(recv, &mut found);
+                    }
+                    if let crate::summary::Callee::Path { path, .. } = &call.callee {
+                        if path.is_single() {
+                            found.push(VExpr::Local(Name::new(path.last_name())));
+                        }
+                    }
+                    for a in &call.args {
+                        collect_places(a, &mut found);
+                    }
+                }
+            }
+            Event::Assign(a) => {
+                collect_places(&a.place, &mut found);
+                collect_places(&a.value, &mut found);
+            }
+            Event::Return(v) => collect_places(v, &mut found),
+            _ => {}
+        }
+        if open.is_empty() {
+            continue;
+        }
+        for p in &found {
+            for &c in &open {
+                let c = c as usize;
+                if !places[c].contains(p) {
+                    places[c].push(p.clone());
+                }
+            }
+        }
+    }
+    for c in 0..n {
+        let inside = &bound[c];
+        places[c].retain(|p| root_name(p).is_some_and(|r| !inside.iter().any(|b| b == r)));
+    }
+    places
+}
+
+/// The local at the root of a place (`req` in `req.prompt.len`).
+pub fn root_name(v: &VExpr) -> Option<&Name> {
+    match v {
+        VExpr::Local(n) => Some(n),
+        VExpr::Field(b, _) | VExpr::TupleField(b, _) => root_name(b),
+        _ => None,
+    }
+}
+
+/// Maximal places rooted at a local: `a.b.c` is one place, not three.
+fn collect_places(v: &VExpr, out: &mut Vec<VExpr>) {
+    match v {
+        VExpr::Local(_) => out.push(v.clone()),
+        VExpr::Field(..) | VExpr::TupleField(..) if root_name(v).is_some() => out.push(v.clone()),
+        VExpr::Field(b, _) | VExpr::TupleField(b, _) | VExpr::Index(b) | VExpr::Unwrap(b) | VExpr::Elem(b) => {
+            collect_places(b, out)
+        }
+        VExpr::Struct(s) => {
+            for (_, f) in &s.fields {
+                collect_places(f, out);
+            }
+            if let Some(r) = &s.rest {
+                collect_places(r, out);
+            }
+        }
+        VExpr::Tuple(vs) => {
+            for x in vs {
+                collect_places(x, out);
+            }
+        }
+        _ => {}
+    }
+}
