@@ -23,6 +23,18 @@ pub struct Cli {
 pub enum Command {
     /// Analyze a workspace, package, folder or files and report problems.
     Check(CheckArgs),
+    /// Show every entry → tool chain, each handoff marked passed ✓, dropped ✗ or unresolved ?.
+    Paths(PathsArgs),
+    /// List the rules.
+    Rules {
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
+    /// Show a rule's documentation.
+    Explain {
+        /// A rule code, like TP001.
+        code: String,
+    },
     /// Inspect the analyzer's intermediate results.
     #[command(subcommand)]
     Debug(DebugCommand),
@@ -32,9 +44,55 @@ pub enum Command {
 pub struct CheckArgs {
     /// Workspace or package directories, Cargo.toml files, folders of .rs files, or .rs files.
     pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+    /// Configuration file (default: threadlint.toml in the workspace root).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Only these rules (comma-separated codes).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Not these rules (comma-separated codes).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Exit with status 0 even when there are findings.
+    #[arg(long)]
+    pub exit_zero: bool,
     /// Also analyze test code (`#[cfg(test)]`, `#[test]`, tests/, benches/, examples/).
     #[arg(long)]
     pub include_tests: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PathsArgs {
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = PathsFormat::Text)]
+    pub format: PathsFormat,
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    #[arg(long)]
+    pub include_tests: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum CheckFormat {
+    Human,
+    Concise,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PathsFormat {
+    Text,
+    Json,
+    Mermaid,
+    Dot,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RulesFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -83,6 +141,9 @@ where
     };
     match cli.command {
         Command::Check(a) => check(a),
+        Command::Paths(a) => paths(a),
+        Command::Rules { format } => rules_cmd(format),
+        Command::Explain { code } => explain(&code),
         Command::Debug(d) => debug(d),
     }
 }
@@ -100,34 +161,146 @@ fn print_diags(loaded: &crate::Loaded) {
     }
 }
 
-fn check(a: CheckArgs) -> i32 {
-    let loaded = match load(
-        &a.paths,
-        Options {
-            include_tests: a.include_tests,
-        },
-    ) {
-        Ok(l) => l,
-        Err(e) => return error(e),
-    };
+/// Load, configure and analyze: the shared front half of `check` and `paths`.
+fn analyze<R>(
+    paths: &[PathBuf],
+    include_tests: bool,
+    config: Option<&std::path::Path>,
+    then: impl FnOnce(&crate::analysis::Analysis) -> R,
+) -> Result<R, i32> {
+    let loaded = load(paths, Options { include_tests }).map_err(error)?;
     print_diags(&loaded);
     if loaded.parsed.files.is_empty() {
-        return error("no Rust files could be analyzed");
+        return Err(error("no Rust files could be analyzed"));
     }
+    let cfg = match crate::config::load(&loaded.project.root, config) {
+        Ok(c) => c,
+        Err(d) => {
+            eprintln!("{}", d.render(&loaded.project.root));
+            return Err(EXIT_ERROR);
+        }
+    };
     let mut t = loaded.timings;
-    let gr = build_graph(&loaded, &crate::config::Config::default(), &mut t);
-    let (ix, g) = (&gr.ix, &gr.graph);
-    println!(
-        "Analyzed {} crates, {} files, {} functions ({} call edges, {} unresolved calls). No problems found.",
-        loaded.parsed.crate_roots.iter().filter(|r| r.is_some()).count(),
-        loaded.parsed.files.len(),
-        ix.fns.len(),
-        g.edges.len(),
-        g.unresolved.len()
-    );
+    let gr = build_graph(&loaded, &cfg.config, &mut t);
+    let a = crate::analysis::Analysis::new(&gr, &cfg.config);
+    let r = then(&a);
+    drop(a);
+    // The process ends soon: freeing a large workspace's summaries one by one is wasted time.
     std::mem::forget(gr);
     std::mem::forget(loaded);
+    Ok(r)
+}
+
+fn check(args: CheckArgs) -> i32 {
+    for code in args.select.iter().chain(args.ignore.iter()) {
+        if crate::rules::rule(code).is_none() {
+            return error(format!("unknown rule `{code}` (see `threadlint rules`)"));
+        }
+    }
+    let focus_paths = args.paths.clone();
+    let result = analyze(
+        &args.paths,
+        args.include_tests,
+        args.config.as_deref(),
+        |a| {
+            let mut findings = crate::rules::run_all(a);
+            findings.retain(|f| {
+                (args.select.is_empty()
+                    || args.select.iter().any(|c| c.eq_ignore_ascii_case(f.code)))
+                    && !args.ignore.iter().any(|c| c.eq_ignore_ascii_case(f.code))
+            });
+            let focus = &a.gr.ix.project.focus;
+            if !focus.is_empty() {
+                let files = &a.gr.ix.parsed.files;
+                findings.retain(|f| focus.iter().any(|p| files[f.file].path.starts_with(p)));
+            }
+            let _ = &focus_paths;
+            let src = crate::report::Sources::new(a);
+            let out = match args.format {
+                CheckFormat::Human => {
+                    let mut s = crate::report::human(&findings, &src);
+                    s.push_str(&crate::report::summary(&findings, &src));
+                    s
+                }
+                CheckFormat::Concise => {
+                    let mut s = crate::report::concise(&findings, &src);
+                    s.push_str(&crate::report::summary(&findings, &src));
+                    s
+                }
+                CheckFormat::Json => crate::report::json(&findings, &src),
+            };
+            println!("{}", out.trim_end());
+            findings
+                .iter()
+                .any(|f| f.level >= crate::rules::Level::Warning)
+        },
+    );
+    match result {
+        Ok(true) if !args.exit_zero => EXIT_FINDINGS,
+        Ok(_) => EXIT_OK,
+        Err(code) => code,
+    }
+}
+
+fn paths(args: PathsArgs) -> i32 {
+    let result = analyze(
+        &args.paths,
+        args.include_tests,
+        args.config.as_deref(),
+        |a| {
+            let chains = crate::paths::chains(a);
+            let src = crate::report::Sources::new(a);
+            let out = match args.format {
+                PathsFormat::Text => crate::paths::text(a, &chains, &src),
+                PathsFormat::Json => crate::paths::json(a, &chains, &src),
+                PathsFormat::Mermaid => crate::paths::mermaid(a, &chains, &src),
+                PathsFormat::Dot => crate::paths::dot(a, &chains, &src),
+            };
+            println!("{}", out.trim_end());
+        },
+    );
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(code) => code,
+    }
+}
+
+fn rules_cmd(format: RulesFormat) -> i32 {
+    match format {
+        RulesFormat::Text => {
+            for r in crate::rules::RULES {
+                println!(
+                    "{}  {:<26} {:<8} {}",
+                    r.code,
+                    r.name,
+                    r.level.as_str(),
+                    r.summary
+                );
+            }
+        }
+        RulesFormat::Json => {
+            let v: Vec<serde_json::Value> = crate::rules::RULES
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "code": r.code, "name": r.name, "level": r.level.as_str(), "summary": r.summary,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+    }
     EXIT_OK
+}
+
+fn explain(code: &str) -> i32 {
+    match crate::rules::rule(code) {
+        Some(r) => {
+            println!("{}", r.doc.trim_end());
+            EXIT_OK
+        }
+        None => error(format!("unknown rule `{code}` (see `threadlint rules`)")),
+    }
 }
 
 fn debug(d: DebugCommand) -> i32 {
@@ -145,7 +318,7 @@ fn debug(d: DebugCommand) -> i32 {
             print_diags(&loaded);
             let mut t = loaded.timings;
             let gr = build_graph(&loaded, &crate::config::Config::default(), &mut t);
-    let (ix, g) = (&gr.ix, &gr.graph);
+            let (ix, g) = (&gr.ix, &gr.graph);
             let out = match format {
                 GraphFormat::Text => graph::to_text(g, ix),
                 GraphFormat::Json => graph::to_json(g, ix),

@@ -103,7 +103,13 @@ pub fn load(root: &Path, explicit: Option<&Path>) -> Result<LoadedConfig, Diag> 
             continue;
         }
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            Diag::new(Severity::Error, "config", &path, None, format!("cannot read configuration: {e}"))
+            Diag::new(
+                Severity::Error,
+                "config",
+                &path,
+                None,
+                format!("cannot read configuration: {e}"),
+            )
         })?;
         let config: Config = toml::from_str(&text).map_err(|e| toml_error(&path, &text, &e))?;
         return Ok(LoadedConfig {
@@ -120,18 +126,19 @@ pub fn load(root: &Path, explicit: Option<&Path>) -> Result<LoadedConfig, Diag> 
                     .and_then(|w| w.get("metadata"))
                     .and_then(|m| m.get("threadlint"));
                 if let Some(meta) = meta {
-                    let config: Config = meta.clone().try_into().map_err(|e: toml::de::Error| {
-                        Diag::new(
-                            Severity::Error,
-                            "config",
-                            &manifest,
-                            None,
-                            format!(
-                                "invalid [{section}.metadata.threadlint]: {}",
-                                e.message().trim()
-                            ),
-                        )
-                    })?;
+                    let config: Config =
+                        meta.clone().try_into().map_err(|e: toml::de::Error| {
+                            Diag::new(
+                                Severity::Error,
+                                "config",
+                                &manifest,
+                                None,
+                                format!(
+                                    "invalid [{section}.metadata.threadlint]: {}",
+                                    e.message().trim()
+                                ),
+                            )
+                        })?;
                     return Ok(LoadedConfig {
                         config,
                         source: Some(manifest),
@@ -170,12 +177,30 @@ mod tests {
 
     #[test]
     fn patterns() {
-        assert!(fn_pattern_matches("crate::transport::on_frame", "chat::transport::on_frame"));
-        assert!(fn_pattern_matches("chat::transport::on_frame", "chat::transport::on_frame"));
-        assert!(!fn_pattern_matches("crate::transport::on_frame", "chat::other::on_frame"));
-        assert!(fn_pattern_matches("crate::skills::*", "chat::skills::search"));
-        assert!(!fn_pattern_matches("crate::skills::*", "chat::skills::web::search"));
-        assert!(fn_pattern_matches("crate::skills::**", "chat::skills::web::search"));
+        assert!(fn_pattern_matches(
+            "crate::transport::on_frame",
+            "chat::transport::on_frame"
+        ));
+        assert!(fn_pattern_matches(
+            "chat::transport::on_frame",
+            "chat::transport::on_frame"
+        ));
+        assert!(!fn_pattern_matches(
+            "crate::transport::on_frame",
+            "chat::other::on_frame"
+        ));
+        assert!(fn_pattern_matches(
+            "crate::skills::*",
+            "chat::skills::search"
+        ));
+        assert!(!fn_pattern_matches(
+            "crate::skills::*",
+            "chat::skills::web::search"
+        ));
+        assert!(fn_pattern_matches(
+            "crate::skills::**",
+            "chat::skills::web::search"
+        ));
         assert!(fn_pattern_matches("**::on_frame", "chat::a::b::on_frame"));
     }
 }

@@ -37,12 +37,14 @@ impl ContextModel {
     pub fn build(ix: &Index, cfg: &Config) -> ContextModel {
         let mut m = ContextModel::default();
         m.type_names = DEFAULT_TYPES.iter().map(|s| Name::new(s)).collect();
-        m.type_names.extend(cfg.context.types.iter().map(|s| Name::new(last_seg(s))));
+        m.type_names
+            .extend(cfg.context.types.iter().map(|s| Name::new(last_seg(s))));
         m.names = DEFAULT_NAMES.iter().map(|s| Name::new(s)).collect();
         m.names.extend(cfg.context.names.iter().map(Name::new));
         // Context ADTs: by name, or marked `#[threadlint_macros::context]`.
         for (d, def) in ix.defs.iter().enumerate() {
-            let marked = |attrs: &[crate::summary::Attr]| attrs.iter().any(|a| a.last() == "context");
+            let marked =
+                |attrs: &[crate::summary::Attr]| attrs.iter().any(|a| a.last() == "context");
             match def.kind {
                 DefKind::Adt(a) if m.type_names.contains(&a.name) || marked(&a.attrs) => {
                     if marked(&a.attrs) && !m.type_names.contains(&a.name) {
@@ -64,7 +66,9 @@ impl ContextModel {
                 if m.carrier_adts.contains(&d) || m.context_adts.contains(&d) {
                     continue;
                 }
-                let DefKind::Adt(a) = ix.defs[d].kind else { continue };
+                let DefKind::Adt(a) = ix.defs[d].kind else {
+                    continue;
+                };
                 let gens = [&a.generics[..]];
                 let cx = TyCx {
                     module: ix.defs[d].module,
@@ -72,7 +76,10 @@ impl ContextModel {
                     generics: &gens,
                     subst: &[],
                 };
-                let fields = a.fields.iter().chain(a.variants.iter().flat_map(|v| v.fields.iter()));
+                let fields = a
+                    .fields
+                    .iter()
+                    .chain(a.variants.iter().flat_map(|v| v.fields.iter()));
                 let carries = fields.clone().any(|f| {
                     let t = ix.resolve_ty(&f.ty, &cx);
                     (m.names.contains(&f.name) && !is_os_thread_id(&t)) || m.carries(&t)
@@ -100,11 +107,9 @@ impl ContextModel {
                 };
                 let t = ix.resolve_ty(&s.ty, &cx);
                 let qname = format!("{}::{}", ix.modules[def.module].qname, s.name);
-                let configured = cfg
-                    .context
-                    .ambient
-                    .iter()
-                    .any(|a| crate::config::fn_pattern_matches(a, &qname) || last_seg(a) == &*s.name);
+                let configured = cfg.context.ambient.iter().any(|a| {
+                    crate::config::fn_pattern_matches(a, &qname) || last_seg(a) == &*s.name
+                });
                 if configured || m.carries_deep(&t) {
                     m.ambient_statics.insert(d);
                 }
@@ -170,8 +175,10 @@ impl ContextModel {
                     return true;
                 }
                 match last {
-                    "Option" | "Box" | "Arc" | "Rc" | "Cell" | "RefCell" | "Mutex" | "RwLock" | "OnceCell"
-                    | "OnceLock" | "ArcSwap" | "ArcSwapOption" => args.first().is_some_and(|a| self.is_single_slot(a)),
+                    "Option" | "Box" | "Arc" | "Rc" | "Cell" | "RefCell" | "Mutex" | "RwLock"
+                    | "OnceCell" | "OnceLock" | "ArcSwap" | "ArcSwapOption" => {
+                        args.first().is_some_and(|a| self.is_single_slot(a))
+                    }
                     _ => self.carries(t),
                 }
             }

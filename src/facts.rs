@@ -30,6 +30,8 @@ pub fn merge_deps(into: &mut Vec<Dep>, from: &[Dep]) {
 pub struct CallFacts {
     /// A carrier is available where the call is made.
     pub ctx_in_scope: bool,
+    /// The name of a carrier in scope (`ctx`, `self.thread_id`), for messages.
+    pub ctx_name: Option<Name>,
     /// The receiver is a carrier (`session.run()` where the session holds the context).
     pub recv_carrier: bool,
     /// Bit i: argument i is a carrier (closures: they capture one).
@@ -182,6 +184,7 @@ pub fn closure_places(body: &Body) -> Vec<Vec<VExpr>> {
     for c in 0..n {
         let inside = &bound[c];
         places[c].retain(|p| root_name(p).is_some_and(|r| !inside.iter().any(|b| b == r)));
+        // Closures and async blocks capture disjoint fields (edition 2021): `req.prompt` is not `req`.
     }
     places
 }
@@ -200,9 +203,11 @@ fn collect_places(v: &VExpr, out: &mut Vec<VExpr>) {
     match v {
         VExpr::Local(_) => out.push(v.clone()),
         VExpr::Field(..) | VExpr::TupleField(..) if root_name(v).is_some() => out.push(v.clone()),
-        VExpr::Field(b, _) | VExpr::TupleField(b, _) | VExpr::Index(b) | VExpr::Unwrap(b) | VExpr::Elem(b) => {
-            collect_places(b, out)
-        }
+        VExpr::Field(b, _)
+        | VExpr::TupleField(b, _)
+        | VExpr::Index(b)
+        | VExpr::Unwrap(b)
+        | VExpr::Elem(b) => collect_places(b, out),
         VExpr::Struct(s) => {
             for (_, f) in &s.fields {
                 collect_places(f, out);

@@ -48,10 +48,16 @@ const FILES: &[(&str, &str)] = &[
     ("axum.toml", include_str!("../rules/frameworks/axum.toml")),
     ("warp.toml", include_str!("../rules/frameworks/warp.toml")),
     ("actix.toml", include_str!("../rules/frameworks/actix.toml")),
-    ("tungstenite.toml", include_str!("../rules/frameworks/tungstenite.toml")),
+    (
+        "tungstenite.toml",
+        include_str!("../rules/frameworks/tungstenite.toml"),
+    ),
     ("tokio.toml", include_str!("../rules/frameworks/tokio.toml")),
     ("std.toml", include_str!("../rules/frameworks/std.toml")),
-    ("channels.toml", include_str!("../rules/frameworks/channels.toml")),
+    (
+        "channels.toml",
+        include_str!("../rules/frameworks/channels.toml"),
+    ),
     ("rmcp.toml", include_str!("../rules/frameworks/rmcp.toml")),
 ];
 
@@ -136,7 +142,10 @@ impl Knowledge {
     /// A closure handed to a function or method of this name runs on a new task or thread.
     pub fn is_spawn_name(&self, name: &str) -> bool {
         self.spawn_methods.iter().any(|s| s == name)
-            || self.spawn.iter().any(|s| s.rsplit("::").next() == Some(name))
+            || self
+                .spawn
+                .iter()
+                .any(|s| s.rsplit("::").next() == Some(name))
     }
 
     /// Add project wrappers from `[handoffs]` in the config.

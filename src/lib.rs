@@ -6,6 +6,7 @@
 //! [`index`] (items, scopes, imports, impls) → [`resolve`] (calls, with [`types`]) →
 //! [`graph`] (the call graph) → rules and reports.
 
+pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod context;
@@ -17,8 +18,12 @@ pub mod index;
 pub mod knowledge;
 pub mod lower;
 pub mod parse;
+pub mod paths;
+pub mod report;
 pub mod resolve;
+pub mod rules;
 pub mod summary;
+pub mod suppress;
 pub mod types;
 
 use std::path::PathBuf;
@@ -121,7 +126,11 @@ pub struct Graphs<'s> {
 }
 
 /// Index, resolve and build the call graph of a loaded workspace.
-pub fn build_graph<'s>(loaded: &'s Loaded, cfg: &config::Config, timings: &mut Timings) -> Graphs<'s> {
+pub fn build_graph<'s>(
+    loaded: &'s Loaded,
+    cfg: &config::Config,
+    timings: &mut Timings,
+) -> Graphs<'s> {
     let t0 = Instant::now();
     let ix = loaded.index();
     let model = context::ContextModel::build(&ix, cfg);

@@ -774,6 +774,8 @@ struct BodyBuilder<'l> {
     closure_hint: Option<(VExpr, Name)>,
     /// The values of the last macro's arguments, when it was read as a list.
     macro_values: Vec<VExpr>,
+    /// The values given to `break` in each enclosing loop.
+    loop_values: Vec<Vec<VExpr>>,
 }
 
 const DIVERGING_MACROS: &[&str] = &["panic", "unreachable", "todo", "unimplemented", "bail"];
@@ -815,6 +817,7 @@ impl<'l> BodyBuilder<'l> {
             macro_stack: Vec::new(),
             closure_hint: None,
             macro_values: Vec::new(),
+            loop_values: Vec::new(),
         }
     }
 
@@ -1037,7 +1040,10 @@ impl<'l> BodyBuilder<'l> {
             Expr::Block(b) => self.block(&b.block),
             Expr::Break(b) => {
                 if let Some(x) = &b.expr {
-                    self.expr(x);
+                    let v = self.expr(x);
+                    if let Some(top) = self.loop_values.last_mut() {
+                        top.push(v);
+                    }
                 }
                 VExpr::Unknown
             }
@@ -1050,7 +1056,9 @@ impl<'l> BodyBuilder<'l> {
                     other => Callee::Value(self.expr(other)),
                 };
                 let hint = match &callee {
-                    Callee::Path { path, .. } => Some((VExpr::Unknown, Name::new(path.last_name()))),
+                    Callee::Path { path, .. } => {
+                        Some((VExpr::Unknown, Name::new(path.last_name())))
+                    }
                     _ => None,
                 };
                 let args = c
@@ -1141,8 +1149,15 @@ impl<'l> BodyBuilder<'l> {
             }
             Expr::Lit(_) => VExpr::Lit,
             Expr::Loop(l) => {
+                // `let x = loop { … break v; … }`: the value is what `break` gives.
+                self.loop_values.push(Vec::new());
                 self.block(&l.body);
-                VExpr::Unknown
+                let mut values = self.loop_values.pop().unwrap_or_default();
+                match values.len() {
+                    0 => VExpr::Unknown,
+                    1 => values.pop().unwrap_or(VExpr::Unknown),
+                    _ => VExpr::Tuple(values),
+                }
             }
             Expr::Macro(m) => self.mac(&m.mac),
             Expr::Match(m) => {

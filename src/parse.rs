@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use crate::diagnostic::{Diag, Severity};
 use crate::discover::{normalize, CrateKind, Project};
 use crate::lower::{lower_file, LowerOptions};
-use crate::summary::{FileSummary, Loc, ModDecl, Name};
+use crate::summary::{CommentAllow, FileSummary, Loc, ModDecl, Name};
 
 /// Stack size of parser threads: deeply nested code recurses deeply in `syn`.
 const STACK_SIZE: usize = 256 << 20;
@@ -147,14 +147,22 @@ fn parse_file(path: &Path, opts: LowerOptions) -> FileResult {
     };
     let lines = text.bytes().filter(|&b| b == b'\n').count() as u32 + 1;
     let result = match syn::parse_file(&text) {
-        Ok(file) => FileResult {
-            summary: Some(lower_file(&file, opts, lines)),
-            diags: Vec::new(),
-        },
+        Ok(file) => {
+            let mut summary = lower_file(&file, opts, lines);
+            summary.allows = scan_allows(&text);
+            FileResult {
+                summary: Some(summary),
+                diags: Vec::new(),
+            }
+        }
         Err(_) => match parse_recovering(&text) {
             // Keep every item that parses; report the ones that do not.
             Ok((file, errors)) => FileResult {
-                summary: Some(lower_file(&file, opts, lines)),
+                summary: Some({
+                    let mut summary = lower_file(&file, opts, lines);
+                    summary.allows = scan_allows(&text);
+                    summary
+                }),
                 diags: errors
                     .iter()
                     .take(MAX_ERRORS_PER_FILE)
@@ -179,6 +187,46 @@ fn parse_file(path: &Path, opts: LowerOptions) -> FileResult {
     // Spans of this file are no longer needed: free proc-macro2's per-thread source map.
     proc_macro2::extra::invalidate_current_thread_spans();
     result
+}
+
+/// `// threadlint: allow(TP001, TP003) reason: <why>` comments (SPEC §5).
+pub fn scan_allows(text: &str) -> Vec<CommentAllow> {
+    let mut out = Vec::new();
+    if !text.contains("threadlint:") {
+        return out;
+    }
+    for (i, line) in text.lines().enumerate() {
+        let Some(c) = line.find("//") else { continue };
+        let comment = &line[c + 2..];
+        let Some(t) = comment.find("threadlint:") else {
+            continue;
+        };
+        let rest = comment[t + "threadlint:".len()..].trim_start();
+        let Some(args) = rest.strip_prefix("allow(") else {
+            continue;
+        };
+        let Some(close) = args.find(')') else {
+            continue;
+        };
+        let codes = args[..close]
+            .split(',')
+            .map(|c| Name::new(c.trim()))
+            .filter(|c| !c.is_empty())
+            .collect();
+        let after = args[close + 1..].trim_start();
+        let reason = after
+            .strip_prefix("reason:")
+            .map(|r| r.trim())
+            .filter(|r| !r.is_empty())
+            .map(Name::new);
+        out.push(CommentAllow {
+            line: i as u32 + 1,
+            col: line[..c].chars().count() as u32 + 1,
+            codes,
+            reason,
+        });
+    }
+    out
 }
 
 /// The candidate files of an out-of-line `mod` declaration, and the folder its own children live in.

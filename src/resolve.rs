@@ -79,6 +79,9 @@ struct Walker<'a, 's> {
     self_ty: Option<RTy>,
     generics: Vec<&'s [Generic]>,
     scopes: Vec<Vec<Local>>,
+    /// Locals whose scope ended, newest last: a block's value can name them
+    /// (`let e = match r { Ok(out) => Event { out }, … }`).
+    dead: Vec<Local>,
     call_tys: Vec<RTy>,
     call_carrier: Vec<bool>,
     call_deps: Vec<Vec<Dep>>,
@@ -102,14 +105,40 @@ enum Lookup {
 
 /// Methods that read a guarded value: `*x.lock().unwrap() = v` writes into `x`.
 const GUARD_METHODS: &[&str] = &[
-    "lock", "write", "read", "borrow_mut", "get_mut", "unwrap", "expect", "as_mut", "deref_mut",
-    "blocking_lock", "blocking_write", "lock_owned", "write_owned",
+    "lock",
+    "write",
+    "read",
+    "borrow_mut",
+    "get_mut",
+    "unwrap",
+    "expect",
+    "as_mut",
+    "deref_mut",
+    "blocking_lock",
+    "blocking_write",
+    "lock_owned",
+    "write_owned",
 ];
 
 /// Methods on a carrier whose result is not context (`ctx.user_id.len()` is not a context).
 const NON_DERIVING: &[&str] = &[
-    "len", "is_empty", "is_some", "is_none", "is_ok", "is_err", "eq", "ne", "cmp", "hash", "fmt",
-    "elapsed", "elapsed_ms", "user_id", "lock", "read", "write",
+    "len",
+    "is_empty",
+    "is_some",
+    "is_none",
+    "is_ok",
+    "is_err",
+    "eq",
+    "ne",
+    "cmp",
+    "hash",
+    "fmt",
+    "elapsed",
+    "elapsed_ms",
+    "user_id",
+    "lock",
+    "read",
+    "write",
 ];
 
 impl<'a, 's> Walker<'a, 's> {
@@ -154,6 +183,7 @@ impl<'a, 's> Walker<'a, 's> {
             self_ty,
             generics,
             scopes: Vec::new(),
+            dead: Vec::new(),
             call_tys: Vec::new(),
             call_carrier: Vec::new(),
             call_deps: Vec::new(),
@@ -182,6 +212,34 @@ impl<'a, 's> Walker<'a, 's> {
         !cf.captured.is_empty() || (cf.parent_ctx && !cf.spawned)
     }
 
+    /// A carrier visible in `owner`, innermost first, for messages.
+    fn carrier_name(&self, owner: usize) -> Option<Name> {
+        let visible = |l: &Local| {
+            l.carrier
+                && (l.owner == owner || owner == 0 || {
+                    let cf = &self.out.facts.closures[owner - 1];
+                    cf.parent_ctx && !cf.spawned
+                })
+        };
+        // Prefer a context by type or name (`ctx`, `thread_id`) over a value that merely carries one.
+        let strong =
+            |l: &Local| self.model.is_context(&l.ty) || self.model.is_context_name(&l.name);
+        let mut locals = self.scopes.iter().rev().flat_map(|s| s.iter().rev());
+        if let Some(l) = locals.clone().find(|l| visible(l) && strong(l)) {
+            return Some(l.name.clone());
+        }
+        if let Some(l) = locals.find(|l| visible(l)) {
+            return Some(l.name.clone());
+        }
+        if owner > 0 {
+            return self.out.facts.closures[owner - 1]
+                .captured
+                .first()
+                .map(Name::new);
+        }
+        None
+    }
+
     fn owner_ambient(&self, owner: usize) -> bool {
         if owner == 0 {
             self.fn_ambient
@@ -200,10 +258,10 @@ impl<'a, 's> Walker<'a, 's> {
 
     fn in_async(&self) -> bool {
         self.def.is_async
-            || self
-                .closure_stack
-                .iter()
-                .any(|&c| self.closures[c as usize].is_async || self.closures[c as usize].kind == ClosureKind::AsyncBlock)
+            || self.closure_stack.iter().any(|&c| {
+                self.closures[c as usize].is_async
+                    || self.closures[c as usize].kind == ClosureKind::AsyncBlock
+            })
     }
 
     fn run(mut self) -> FnResolution {
@@ -232,11 +290,18 @@ impl<'a, 's> Walker<'a, 's> {
                             if l.carrier {
                                 self.carriers[l.owner] = self.carriers[l.owner].saturating_sub(1);
                             }
+                            self.dead.push(l);
+                        }
+                        if self.dead.len() > 64 {
+                            self.dead.drain(..self.dead.len() - 32);
                         }
                     }
                 }
                 Event::Bind {
-                    name, ty, value, loc,
+                    name,
+                    ty,
+                    value,
+                    loc,
                 } => {
                     let declared = ty
                         .as_deref()
@@ -245,10 +310,16 @@ impl<'a, 's> Walker<'a, 's> {
                     let t = declared.unwrap_or_else(|| self.eval(value));
                     let (vc, mut deps) = self.vfacts(value);
                     let owner = self.owner();
-                    let named = self.model.is_context_name(name) && !crate::context::is_os_thread_id(&t);
+                    let named =
+                        self.model.is_context_name(name) && !crate::context::is_os_thread_id(&t);
                     let carrier = vc || self.model.carries(&t) || named;
                     if params_open && owner == 0 && self.scopes.len() == 1 {
-                        if let Some(i) = self.def.params.iter().position(|p| p.name.as_ref() == Some(name)) {
+                        if let Some(i) = self
+                            .def
+                            .params
+                            .iter()
+                            .position(|p| p.name.as_ref() == Some(name))
+                        {
                             deps = vec![Dep::Param(i as u32)];
                         }
                         if carrier {
@@ -345,8 +416,14 @@ impl<'a, 's> Walker<'a, 's> {
     fn call_event(&mut self, id: usize, c: &'s CallSite) {
         let (res, ty) = self.resolve_call(c);
         let owner = self.owner();
+        let ctx_in_scope = self.owner_ctx(owner);
         let mut cf = CallFacts {
-            ctx_in_scope: self.owner_ctx(owner),
+            ctx_in_scope,
+            ctx_name: if ctx_in_scope {
+                self.carrier_name(owner)
+            } else {
+                None
+            },
             in_ambient: self.owner_ambient(owner),
             ..CallFacts::default()
         };
@@ -385,28 +462,48 @@ impl<'a, 's> Walker<'a, 's> {
             Callee::Method { name, .. } => Some(&**name),
             _ => None,
         };
-        let derived = method_name.is_some_and(|m| cf.recv_carrier && !NON_DERIVING.contains(&m)) && ty.is_unknown();
+        let derived = method_name.is_some_and(|m| cf.recv_carrier && !NON_DERIVING.contains(&m))
+            && ty.is_unknown();
         let carrier = (self.model.carries(&ty) && !crate::context::is_os_thread_id(&ty)) || derived;
         // Made up from nothing: a context type's constructor with no carrier argument.
-        if matches!(c.callee, Callee::Path { .. }) && self.model.is_context(&ty) && cf.arg_carrier == 0 {
-            self.fabricated(c.loc, format!("`{}(…)`", c.callee_text()));
+        if matches!(c.callee, Callee::Path { .. })
+            && self.model.is_context(&ty)
+            && cf.arg_carrier == 0
+        {
+            let args = if c.args.is_empty() { "" } else { "…" };
+            self.fabricated(c.loc, format!("`{}({args})`", c.callee_text()));
         }
         // A literal or a fresh id passed where a context parameter is expected.
         if cf.arg_fabricated != 0 {
             if let CallRes::Fns { targets, .. } = &res {
                 if let Some(&t) = targets.first() {
                     let tdef = self.ix.fns[t].def;
-                    let offset = usize::from(matches!(c.callee, Callee::Path { .. }) && tdef.self_param.is_some());
+                    let offset = usize::from(
+                        matches!(c.callee, Callee::Path { .. }) && tdef.self_param.is_some(),
+                    );
                     for (ai, a) in c.args.iter().enumerate() {
                         if ai >= 64 || cf.arg_fabricated & (1 << ai) == 0 || ai < offset {
                             continue;
                         }
                         if let Some(p) = tdef.params.get(ai - offset) {
-                            let ctx_param = p.name.as_ref().is_some_and(|n| self.model.is_context_name(n))
-                                || self.model.type_names.iter().any(|n| ty_last_name(&p.ty) == Some(&**n));
+                            let ctx_param = p
+                                .name
+                                .as_ref()
+                                .is_some_and(|n| self.model.is_context_name(n))
+                                || self
+                                    .model
+                                    .type_names
+                                    .iter()
+                                    .any(|n| ty_last_name(&p.ty) == Some(&**n));
                             if ctx_param {
                                 let what = self.fabricating(a).unwrap_or_default();
-                                self.fabricated(c.loc, format!("{what} passed as `{}`", p.name.as_deref().unwrap_or("_")));
+                                self.fabricated(
+                                    c.loc,
+                                    format!(
+                                        "{what} passed as `{}`",
+                                        p.name.as_deref().unwrap_or("_")
+                                    ),
+                                );
                             }
                         }
                     }
@@ -447,7 +544,8 @@ impl<'a, 's> Walker<'a, 's> {
             RTy::Unknown => None,
             t => Some(w.ix.ty_name(t)),
         };
-        if know.send_methods.iter().any(|m| m == &**name) && know.senders.iter().any(|s| s == last) {
+        if know.send_methods.iter().any(|m| m == &**name) && know.senders.iter().any(|s| s == last)
+        {
             let mut key = recv_ty_arg(recv_ty).and_then(|t| msg_key(self, &t));
             let arg_ty = c.args.first().map(|a| self.eval(a)).unwrap_or(RTy::Unknown);
             if key.is_none() {
@@ -462,7 +560,9 @@ impl<'a, 's> Walker<'a, 's> {
                 msg_carrier,
                 msg_deps: cf.arg_deps.first().cloned().unwrap_or_default(),
             });
-        } else if know.recv_methods.iter().any(|m| m == &**name) && know.receivers.iter().any(|s| s == last) {
+        } else if know.recv_methods.iter().any(|m| m == &**name)
+            && know.receivers.iter().any(|s| s == last)
+        {
             let key = recv_ty_arg(recv_ty).and_then(|t| msg_key(self, &t));
             self.out.facts.channels.push(ChannelOp {
                 call: id as u32,
@@ -474,8 +574,19 @@ impl<'a, 's> Walker<'a, 's> {
             });
         }
         // Sending to every connection: `for conn in state.conns.values() { conn.send(…) }`.
-        if matches!(&**name, "send" | "send_text" | "send_message" | "send_json" | "try_send" | "unbounded_send" | "feed" | "do_send")
-            && crate::facts::root_name(recv).and_then(|r| self.local(r)).is_some_and(|l| l.all_conns)
+        if matches!(
+            &**name,
+            "send"
+                | "send_text"
+                | "send_message"
+                | "send_json"
+                | "try_send"
+                | "unbounded_send"
+                | "feed"
+                | "do_send"
+        ) && crate::facts::root_name(recv)
+            .and_then(|r| self.local(r))
+            .is_some_and(|l| l.all_conns)
         {
             self.out.facts.sends_to_all.push(SendToAll {
                 call: id as u32,
@@ -499,8 +610,16 @@ impl<'a, 's> Walker<'a, 's> {
             }
         }
         // Writes into a single shared slot through a method (`slot.set(ctx)`, `id.store(thread_id, …)`).
-        if matches!(&**name, "set" | "replace" | "store" | "swap" | "insert" | "get_or_insert" | "get_or_insert_with")
-            && cf.arg_carrier & 1 != 0
+        if matches!(
+            &**name,
+            "set"
+                | "replace"
+                | "store"
+                | "swap"
+                | "insert"
+                | "get_or_insert"
+                | "get_or_insert_with"
+        ) && cf.arg_carrier & 1 != 0
         {
             if let Some(slot) = self.shared_slot_of(recv) {
                 let value = c.args.first().map(|a| a.display()).unwrap_or_default();
@@ -511,18 +630,27 @@ impl<'a, 's> Walker<'a, 's> {
 
     fn fabricated(&mut self, loc: Loc, what: String) {
         let owner = self.closure_stack.last().copied();
-        self.out.facts.fabricated.push(Fabricated { owner, loc, what });
+        self.out
+            .facts
+            .fabricated
+            .push(Fabricated { owner, loc, what });
     }
 
     fn shared_write(&mut self, loc: Loc, slot: String, value: String) {
         let owner = self.closure_stack.last().copied();
-        self.out.facts.shared_writes.push(SharedWrite { owner, loc, slot, value });
+        self.out.facts.shared_writes.push(SharedWrite {
+            owner,
+            loc,
+            slot,
+            value,
+        });
     }
 
     /// `x = v` / `*x.lock() = v` with a carrier `v`: is `x` a single slot shared by connections?
     fn check_shared_write(&mut self, place: &VExpr, value: &VExpr, loc: Loc) {
         if let Some(slot) = self.shared_slot_place(place) {
-            self.shared_write(loc, slot, value.display());
+            let v = self.value_text(value);
+            self.shared_write(loc, slot, v);
             return;
         }
         // Inside `TL.with(|c| *c.borrow_mut() = v)` in async code.
@@ -533,7 +661,8 @@ impl<'a, 's> Walker<'a, 's> {
             .find_map(|&c| self.tl_scope[c as usize].clone())
         {
             if self.in_async() {
-                self.shared_write(loc, format!("thread-local `{tl}`"), value.display());
+                let v = self.value_text(value);
+                self.shared_write(loc, format!("thread-local `{tl}`"), v);
             }
         }
     }
@@ -543,7 +672,8 @@ impl<'a, 's> Walker<'a, 's> {
             VExpr::Call(k) => {
                 let call = self.body.calls.get(*k as usize)?;
                 match &call.callee {
-                    Callee::Method { recv, name } if GUARD_METHODS.contains(&&**name) => match recv {
+                    Callee::Method { recv, name } if GUARD_METHODS.contains(&&**name) => match recv
+                    {
                         VExpr::Call(_) => self.shared_slot_place(recv),
                         _ => self.shared_slot_of(recv),
                     },
@@ -603,7 +733,9 @@ impl<'a, 's> Walker<'a, 's> {
         };
         match self.ix.resolve_path(self.module, &path, Ns::Values) {
             PathRes::Res(Res::Def(d)) => match self.ix.defs[d].kind {
-                DefKind::Static(s) if s.kind == StaticKind::Static => Some(format!("static `{}`", s.name)),
+                DefKind::Static(s) if s.kind == StaticKind::Static => {
+                    Some(format!("static `{}`", s.name))
+                }
                 _ => None,
             },
             _ => None,
@@ -622,7 +754,9 @@ impl<'a, 's> Walker<'a, 's> {
             _ => return None,
         };
         match self.ix.resolve_path(self.module, &path, Ns::Values) {
-            PathRes::Res(Res::Def(d)) if matches!(self.ix.defs[d].kind, DefKind::Static(_)) => Some(d),
+            PathRes::Res(Res::Def(d)) if matches!(self.ix.defs[d].kind, DefKind::Static(_)) => {
+                Some(d)
+            }
             _ => None,
         }
     }
@@ -664,6 +798,20 @@ impl<'a, 's> Walker<'a, 's> {
         }
     }
 
+    /// A short text for a value, for messages (`Some(ctx.clone())`).
+    fn value_text(&self, v: &VExpr) -> String {
+        match v {
+            VExpr::Call(k) => match self.body.calls.get(*k as usize) {
+                Some(c) => {
+                    let args: Vec<String> = c.args.iter().map(|a| self.value_text(a)).collect();
+                    format!("{}({})", c.callee_text(), args.join(", "))
+                }
+                None => v.display(),
+            },
+            _ => v.display(),
+        }
+    }
+
     fn value_loc(&self, v: &VExpr) -> Option<Loc> {
         match v {
             VExpr::Call(k) => self.body.calls.get(*k as usize).map(|c| c.loc),
@@ -688,21 +836,32 @@ impl<'a, 's> Walker<'a, 's> {
                 if lit.rest.as_ref().is_some_and(|r| self.vfacts(r).0) {
                     return;
                 }
-                let DefKind::Adt(a) = self.ix.defs[d].kind else { return };
+                let DefKind::Adt(a) = self.ix.defs[d].kind else {
+                    return;
+                };
                 for (fname, fv) in &lit.fields {
                     let Some(fd) = a.fields.iter().find(|f| &f.name == fname) else {
                         continue;
                     };
                     let ctx_field = self.model.is_context_name(fname)
-                        || self.model.type_names.iter().any(|n| ty_last_name(&fd.ty) == Some(&**n));
+                        || self
+                            .model
+                            .type_names
+                            .iter()
+                            .any(|n| ty_last_name(&fd.ty) == Some(&**n));
                     if !ctx_field || self.vfacts(fv).0 {
                         continue;
                     }
                     // In a context type itself, any non-carrier value for a context field is made up;
                     // in a message, only literals and fresh ids are.
-                    let made_up = self.fabricating(fv).or_else(|| is_ctx.then(|| format!("`{}`", fv.display())));
+                    let made_up = self
+                        .fabricating(fv)
+                        .or_else(|| is_ctx.then(|| format!("`{}`", fv.display())));
                     if let Some(what) = made_up {
-                        self.fabricated(lit.loc, format!("`{} {{ {fname}: {what}, … }}`", lit.path.display()));
+                        self.fabricated(
+                            lit.loc,
+                            format!("`{} {{ {fname}: {what}, … }}`", lit.path.display()),
+                        );
                         return;
                     }
                 }
@@ -748,7 +907,9 @@ impl<'a, 's> Walker<'a, 's> {
                 Some(l) => (l.carrier, l.deps.clone()),
                 None => (self.model.carries(&self.eval(v)), Vec::new()),
             },
-            VExpr::Path(_) | VExpr::Typed(_) | VExpr::ClosureArg(..) => (self.model.carries(&self.eval(v)), Vec::new()),
+            VExpr::Path(_) | VExpr::Typed(_) | VExpr::ClosureArg(..) => {
+                (self.model.carries(&self.eval(v)), Vec::new())
+            }
             VExpr::Field(b, n) => {
                 if n.starts_with('<') {
                     return self.vfacts(b);
@@ -826,6 +987,7 @@ impl<'a, 's> Walker<'a, 's> {
             .rev()
             .flat_map(|s| s.iter().rev())
             .find(|l| &*l.name == name)
+            .or_else(|| self.dead.iter().rev().find(|l| &*l.name == name))
     }
 
     fn eval(&self, v: &VExpr) -> RTy {
@@ -1520,7 +1682,10 @@ fn ty_last_name(t: &Ty) -> Option<&str> {
             let last = p.last_name();
             // `Option<ThreadContext>`, `Arc<ThreadContext>`: look inside.
             if matches!(last, "Option" | "Arc" | "Box" | "Rc") {
-                p.segs.last().and_then(|s| s.args.first()).and_then(ty_last_name)
+                p.segs
+                    .last()
+                    .and_then(|s| s.args.first())
+                    .and_then(ty_last_name)
             } else {
                 Some(last)
             }

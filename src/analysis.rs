@@ -1,0 +1,538 @@
+//! Propagation analysis: roles (entries, tools, origins), the handoff graph (calls, closures,
+//! spawns, channels), what reaches a tool ("on-path"), what an entry reaches, and the paths attached
+//! to findings. Everything here is polynomial: breadth-first searches over the graph, never an
+//! enumeration of paths.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use rustc_hash::FxHashMap;
+
+use crate::config::{fn_pattern_matches, Config};
+use crate::facts::{ChannelDir, FnFacts};
+use crate::graph::{EdgeKind, NodeKind};
+use crate::index::{FnId, Owner};
+use crate::resolve::CallRes;
+use crate::summary::{Loc, Ty};
+use crate::Graphs;
+
+/// How an edge of the handoff graph came about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// Call #k of function f.
+    Call(FnId, u32),
+    /// Function (or closure) defines closure #c of function f.
+    Closure(FnId, u32),
+    /// A send (call #k of f) on a channel received at the target.
+    Channel(FnId, u32),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Mark {
+    /// ✓ the context is passed.
+    Passed,
+    /// ✗ the context is dropped.
+    Dropped,
+    /// ? the analysis cannot tell.
+    Unknown,
+}
+
+impl Mark {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Mark::Passed => "✓",
+            Mark::Dropped => "✗",
+            Mark::Unknown => "?",
+        }
+    }
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Step {
+    pub node: String,
+    pub file: usize,
+    pub loc: Loc,
+    /// How the context fares on the handoff from this step to the next (`None` on the last step).
+    pub mark: Option<Mark>,
+}
+
+pub struct Analysis<'g, 's> {
+    pub gr: &'g Graphs<'s>,
+    pub cfg: &'g Config,
+    pub succ: Vec<Vec<(usize, Via)>>,
+    pub is_entry: Vec<bool>,
+    pub is_tool: Vec<bool>,
+    /// Per function: contexts may be created here.
+    pub is_origin: Vec<bool>,
+    /// Node reaches a tool.
+    pub on_path: Vec<bool>,
+    /// Node is reachable from an entry, with the edge it was first reached by.
+    pub from_entry: Vec<Option<(usize, Via)>>,
+    pub reached: Vec<bool>,
+    /// Next step towards the nearest tool.
+    pub to_tool: Vec<Option<(usize, Via)>>,
+    /// Node reads an ambient context (task-local/thread-local), or reaches one that does.
+    pub reaches_ambient: Vec<bool>,
+    /// Per channel key: the nodes that receive it.
+    pub receivers: FxHashMap<String, Vec<usize>>,
+    sources: Mutex<FxHashMap<usize, Vec<String>>>,
+}
+
+impl<'g, 's> Analysis<'g, 's> {
+    pub fn new(gr: &'g Graphs<'s>, cfg: &'g Config) -> Analysis<'g, 's> {
+        let g = &gr.graph;
+        let n = g.nodes.len();
+        let mut a = Analysis {
+            gr,
+            cfg,
+            succ: vec![Vec::new(); n],
+            is_entry: vec![false; n],
+            is_tool: vec![false; n],
+            is_origin: vec![false; gr.ix.fns.len()],
+            on_path: vec![false; n],
+            from_entry: vec![None; n],
+            reached: vec![false; n],
+            to_tool: vec![None; n],
+            reaches_ambient: vec![false; n],
+            receivers: FxHashMap::default(),
+            sources: Mutex::new(FxHashMap::default()),
+        };
+        a.build_edges();
+        a.find_roles();
+        a.reachability();
+        a
+    }
+
+    pub fn facts(&self, f: FnId) -> &FnFacts {
+        &self.gr.res.fns[f].facts
+    }
+
+    /// The node of function `f`'s body (`None`) or of its closure `c`.
+    pub fn node(&self, f: FnId, owner: Option<u32>) -> usize {
+        match owner {
+            None => f,
+            Some(c) => self.gr.graph.closure_base[f] + c as usize,
+        }
+    }
+
+    /// (function, closure) of a node.
+    pub fn node_fn(&self, n: usize) -> (FnId, Option<u32>) {
+        match self.gr.graph.nodes[n].kind {
+            NodeKind::Fn { func } => (func, None),
+            NodeKind::Closure { func, index, .. } => (func, Some(index)),
+        }
+    }
+
+    fn build_edges(&mut self) {
+        let g = &self.gr.graph;
+        for e in &g.edges {
+            let (f, _) = self.node_fn(e.from);
+            let via = match (e.kind, e.call) {
+                (EdgeKind::Closure, _) => {
+                    let (tf, c) = self.node_fn(e.to);
+                    Via::Closure(tf, c.unwrap_or(0))
+                }
+                (_, Some(k)) => Via::Call(f, k),
+                (_, None) => continue,
+            };
+            self.succ[e.from].push((e.to, via));
+        }
+        // Channels: a send reaches every function that receives the same message type.
+        let mut sends = Vec::new();
+        for (f, r) in self.gr.res.fns.iter().enumerate() {
+            for op in &r.facts.channels {
+                let Some(key) = &op.key else { continue };
+                let owner = r.call_owner.get(op.call as usize).copied().flatten();
+                let node = self.node(f, owner);
+                match op.dir {
+                    ChannelDir::Recv => self.receivers.entry(key.clone()).or_default().push(node),
+                    ChannelDir::Send => sends.push((node, f, op.call, key.clone())),
+                }
+            }
+        }
+        for (node, f, call, key) in sends {
+            if let Some(rs) = self.receivers.get(&key) {
+                for &r in rs {
+                    if r != node {
+                        self.succ[node].push((r, Via::Channel(f, call)));
+                    }
+                }
+            }
+        }
+    }
+
+    fn find_roles(&mut self) {
+        let ix = &self.gr.ix;
+        let know = &self.gr.know;
+        let tool_traits: Vec<&str> = std::iter::once("Tool")
+            .chain(
+                self.cfg
+                    .tools
+                    .traits
+                    .iter()
+                    .map(|t| t.rsplit("::").next().unwrap_or(t)),
+            )
+            .collect();
+        for (f, info) in ix.fns.iter().enumerate() {
+            let def = info.def;
+            let attr = |name: &str| def.attrs.iter().any(|a| a.last() == name);
+            // Entries: WebSocket parameters, `accept_async` callers, annotations, config.
+            let param_names: Vec<&str> = def.params.iter().filter_map(|p| ty_last(&p.ty)).collect();
+            let mut entry = param_names
+                .iter()
+                .any(|t| know.entry_param_types.iter().any(|e| e == t))
+                || know
+                    .entry_param_sets
+                    .iter()
+                    .any(|set| set.iter().all(|s| param_names.contains(&s.as_str())))
+                || attr("entry")
+                || self
+                    .cfg
+                    .entries
+                    .functions
+                    .iter()
+                    .any(|p| fn_pattern_matches(p, &info.qname));
+            if let Owner::Impl(i) = info.owner {
+                if let Some(t) = &ix.impls[i].def.trait_ {
+                    let key = format!("{}::{}", t.last_name(), def.name);
+                    entry |= know.entry_trait_methods.contains(&key);
+                }
+            }
+            if !entry {
+                entry = self.gr.res.fns[f]
+                    .calls
+                    .iter()
+                    .any(|c| matches!(c, CallRes::External(p) if know.is_accept(p)));
+            }
+            self.is_entry[f] = entry;
+            // Tools.
+            let non_self_params = def.params.len();
+            let mut tool = know.tool_attributes.iter().any(|t| attr(t))
+                || self
+                    .cfg
+                    .tools
+                    .functions
+                    .iter()
+                    .any(|p| fn_pattern_matches(p, &info.qname));
+            match info.owner {
+                Owner::Impl(i) => {
+                    if let Some(t) = &ix.impls[i].def.trait_ {
+                        tool |= tool_traits.contains(&t.last_name()) && non_self_params > 0;
+                    }
+                }
+                Owner::Trait(t) => {
+                    tool |= tool_traits.contains(&&*ix.defs[t].name) && non_self_params > 0;
+                }
+                Owner::Free => {}
+            }
+            self.is_tool[f] = tool;
+            // Origins: entries, `#[origin]`, config, the context type's own impls.
+            let own_impl = match info.owner {
+                Owner::Impl(i) => ix.impls[i]
+                    .self_adt
+                    .is_some_and(|d| self.gr.model.context_adts.contains(&d)),
+                _ => false,
+            };
+            self.is_origin[f] = entry
+                || attr("origin")
+                || own_impl
+                || self
+                    .cfg
+                    .origins
+                    .functions
+                    .iter()
+                    .any(|p| fn_pattern_matches(p, &info.qname));
+        }
+        // Closures given to `on_upgrade` are entries too (they link the upgrade to the socket fn).
+        for (f, r) in self.gr.res.fns.iter().enumerate() {
+            let Some(body) = &ix.fns[f].def.body else {
+                continue;
+            };
+            for (c, handoff) in r.closure_handoff.iter().enumerate() {
+                let Some((call, _)) = handoff else { continue };
+                if let Some(crate::summary::Callee::Method { name, .. }) =
+                    body.calls.get(*call as usize).map(|c| &c.callee)
+                {
+                    if know.upgrade_methods.iter().any(|m| m == &**name) {
+                        let n = self.node(f, Some(c as u32));
+                        self.is_entry[n] = true;
+                    }
+                }
+            }
+        }
+    }
+
+    fn reachability(&mut self) {
+        let n = self.succ.len();
+        let mut pred: Vec<Vec<(usize, Via)>> = vec![Vec::new(); n];
+        for (from, es) in self.succ.iter().enumerate() {
+            for &(to, via) in es {
+                pred[to].push((from, via));
+            }
+        }
+        // Towards tools (reverse BFS), remembering the next step.
+        let mut q: VecDeque<usize> = VecDeque::new();
+        for i in 0..n {
+            if self.is_tool[i] {
+                self.on_path[i] = true;
+                q.push_back(i);
+            }
+        }
+        while let Some(x) = q.pop_front() {
+            for &(p, via) in &pred[x] {
+                if !self.on_path[p] {
+                    self.on_path[p] = true;
+                    self.to_tool[p] = Some((x, via));
+                    q.push_back(p);
+                }
+            }
+        }
+        // From entries (forward BFS), remembering the predecessor.
+        for i in 0..n {
+            if self.is_entry[i] {
+                self.reached[i] = true;
+                q.push_back(i);
+            }
+        }
+        while let Some(x) = q.pop_front() {
+            for &(s, via) in &self.succ[x] {
+                if !self.reached[s] {
+                    self.reached[s] = true;
+                    self.from_entry[s] = Some((x, via));
+                    q.push_back(s);
+                }
+            }
+        }
+        // Ambient readers, and what reaches them.
+        for (f, r) in self.gr.res.fns.iter().enumerate() {
+            for (owner, _) in &r.facts.ambient_reads {
+                let node = self.node(f, *owner);
+                if !self.reaches_ambient[node] {
+                    self.reaches_ambient[node] = true;
+                    q.push_back(node);
+                }
+            }
+        }
+        while let Some(x) = q.pop_front() {
+            for &(p, via) in &pred[x] {
+                // A spawned closure that does not re-enter the scope does not pass it on.
+                if let Via::Closure(..) = via {
+                    continue;
+                }
+                if !self.reaches_ambient[p] {
+                    self.reaches_ambient[p] = true;
+                    q.push_back(p);
+                }
+            }
+        }
+    }
+
+    /// Does this node have a context of its own (a carrier parameter, `self`, a local it creates)?
+    pub fn node_has_ctx(&self, n: usize) -> bool {
+        let (f, owner) = self.node_fn(n);
+        let facts = self.facts(f);
+        match owner {
+            None => {
+                facts.carrier_param || facts.owner_has_carrier.first().copied().unwrap_or(false)
+            }
+            Some(c) => {
+                facts
+                    .owner_has_carrier
+                    .get(c as usize + 1)
+                    .copied()
+                    .unwrap_or(false)
+                    || facts
+                        .closures
+                        .get(c as usize)
+                        .is_some_and(|cf| !cf.captured.is_empty())
+            }
+        }
+    }
+
+    /// Can this function receive context at all: a carrier parameter or `self`, or an ambient read?
+    pub fn can_receive_ctx(&self, f: FnId) -> bool {
+        let def = self.gr.ix.fns[f].def;
+        if def.body.is_some() {
+            let facts = self.facts(f);
+            if facts.carrier_param {
+                return true;
+            }
+        } else {
+            let model = &self.gr.model;
+            let by_param = def.params.iter().any(|p| {
+                p.name.as_ref().is_some_and(|n| model.is_context_name(n))
+                    || ty_mentions(&p.ty, &model.type_names)
+            });
+            if by_param {
+                return true;
+            }
+        }
+        self.reaches_ambient[f]
+    }
+
+    /// The qualified name of a node, shortened for messages (`MessageHandlerService::handle`).
+    pub fn short_name(&self, n: usize) -> String {
+        short(&self.gr.graph.nodes[n].name)
+    }
+
+    /// The text of a source range (first line only, trimmed), for messages.
+    pub fn source_text(&self, file: usize, loc: Loc) -> String {
+        let mut cache = self.sources.lock().unwrap_or_else(|e| e.into_inner());
+        let lines = cache.entry(file).or_insert_with(|| {
+            std::fs::read_to_string(&self.gr.ix.parsed.files[file].path)
+                .map(|t| t.lines().map(String::from).collect())
+                .unwrap_or_default()
+        });
+        let Some(line) = lines.get(loc.line.saturating_sub(1) as usize) else {
+            return String::new();
+        };
+        let start = loc.col.saturating_sub(1) as usize;
+        let text: String = if loc.end_line == loc.line {
+            line.chars()
+                .skip(start)
+                .take(loc.end_col.saturating_sub(loc.col) as usize)
+                .collect()
+        } else {
+            line.chars().skip(start).collect::<String>() + " …"
+        };
+        let text = text.trim().to_string();
+        if text.chars().count() > 90 {
+            text.chars().take(87).collect::<String>() + "…"
+        } else {
+            text
+        }
+    }
+
+    /// The entry → … → node → … → tool path through `via` (the handoff the finding is about).
+    pub fn path_through(&self, from: usize, to: Option<usize>) -> Vec<Step> {
+        let mut before = Vec::new();
+        let mut cur = from;
+        let mut guard = 0;
+        while let Some((p, via)) = self.from_entry[cur] {
+            before.push((p, via));
+            cur = p;
+            guard += 1;
+            if guard > 10_000 {
+                break;
+            }
+        }
+        before.reverse();
+        let mut steps: Vec<Step> = before
+            .iter()
+            .map(|&(n, via)| self.step(n, Some(self.mark(via))))
+            .collect();
+        match to {
+            Some(t) => {
+                steps.push(self.step(from, Some(Mark::Dropped)));
+                let mut cur = t;
+                let mut guard = 0;
+                while let Some((next, via)) = self.to_tool[cur] {
+                    steps.push(self.step(cur, Some(self.mark(via))));
+                    cur = next;
+                    guard += 1;
+                    if guard > 10_000 {
+                        break;
+                    }
+                }
+                steps.push(self.step(cur, None));
+            }
+            None => {
+                let mut cur = from;
+                let mut guard = 0;
+                while let Some((next, via)) = self.to_tool[cur] {
+                    steps.push(self.step(cur, Some(self.mark(via))));
+                    cur = next;
+                    guard += 1;
+                    if guard > 10_000 {
+                        break;
+                    }
+                }
+                steps.push(self.step(cur, None));
+            }
+        }
+        steps
+    }
+
+    fn step(&self, n: usize, mark: Option<Mark>) -> Step {
+        let node = &self.gr.graph.nodes[n];
+        Step {
+            node: self.short_name(n),
+            file: node.file,
+            loc: node.loc,
+            mark,
+        }
+    }
+
+    /// Is the context passed on this handoff?
+    pub fn mark(&self, via: Via) -> Mark {
+        match via {
+            Via::Call(f, k) => {
+                let facts = self.facts(f);
+                match facts.calls.get(k as usize) {
+                    Some(cf) if cf.passes() || cf.in_ambient => Mark::Passed,
+                    Some(_) => Mark::Dropped,
+                    None => Mark::Unknown,
+                }
+            }
+            Via::Closure(f, c) => {
+                let facts = self.facts(f);
+                match facts.closures.get(c as usize) {
+                    Some(cf) if !cf.captured.is_empty() || cf.in_ambient => Mark::Passed,
+                    Some(cf) if cf.parent_ctx && !cf.spawned => Mark::Passed,
+                    Some(_) => Mark::Dropped,
+                    None => Mark::Unknown,
+                }
+            }
+            Via::Channel(f, k) => {
+                let facts = self.facts(f);
+                match facts.channels.iter().find(|o| o.call == k) {
+                    Some(op) if op.msg_carrier => Mark::Passed,
+                    Some(_) => Mark::Dropped,
+                    None => Mark::Unknown,
+                }
+            }
+        }
+    }
+
+    /// The functions call #k of f may reach.
+    pub fn call_targets(&self, f: FnId, k: u32) -> Vec<usize> {
+        match self.gr.res.fns[f].calls.get(k as usize) {
+            Some(CallRes::Fns { targets, .. }) => targets.clone(),
+            Some(CallRes::Closure(c)) => vec![self.node(f, Some(*c))],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// `chat::handler::MessageHandlerService::handle` → `MessageHandlerService::handle`.
+pub fn short(qname: &str) -> String {
+    let parts: Vec<&str> = qname.split("::").collect();
+    let keep = parts
+        .iter()
+        .rposition(|p| {
+            p.starts_with('<') || p.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        })
+        .unwrap_or(parts.len().saturating_sub(1));
+    let from = keep.min(parts.len().saturating_sub(1));
+    parts[from..].join("::")
+}
+
+pub fn ty_last(t: &Ty) -> Option<&str> {
+    match t.peel() {
+        Ty::Path(p) => Some(p.last_name()),
+        _ => None,
+    }
+}
+
+fn ty_mentions(t: &Ty, names: &[crate::summary::Name]) -> bool {
+    match t.peel() {
+        Ty::Path(p) => {
+            names.iter().any(|n| n == p.last_name())
+                || p.segs
+                    .iter()
+                    .any(|s| s.args.iter().any(|a| ty_mentions(a, names)))
+        }
+        Ty::Tuple(ts) => ts.iter().any(|t| ty_mentions(t, names)),
+        _ => false,
+    }
+}

@@ -1,0 +1,194 @@
+//! `threadlint paths`: every entry → tool chain (one shortest path per pair), each handoff marked
+//! passed ✓, dropped ✗ or unresolved ?. The seed's "six propagation points" table, for any codebase.
+
+use std::collections::VecDeque;
+use std::fmt::Write;
+
+use crate::analysis::{Analysis, Mark, Via};
+use crate::report::Sources;
+
+pub struct Chain {
+    pub nodes: Vec<usize>,
+    /// The handoff from `nodes[i]` to `nodes[i + 1]`.
+    pub marks: Vec<Mark>,
+}
+
+/// One shortest path from each entry to each tool it reaches.
+pub fn chains(a: &Analysis) -> Vec<Chain> {
+    let n = a.succ.len();
+    let mut out = Vec::new();
+    for e in (0..n).filter(|&e| a.is_entry[e] && a.on_path[e]) {
+        let mut pred: Vec<Option<(usize, Via)>> = vec![None; n];
+        let mut seen = vec![false; n];
+        seen[e] = true;
+        let mut q = VecDeque::from([e]);
+        let mut tools = Vec::new();
+        while let Some(x) = q.pop_front() {
+            if a.is_tool[x] && x != e {
+                tools.push(x);
+                continue;
+            }
+            for &(s, via) in &a.succ[x] {
+                if !seen[s] && a.on_path[s] {
+                    seen[s] = true;
+                    pred[s] = Some((x, via));
+                    q.push_back(s);
+                }
+            }
+        }
+        for t in tools {
+            let mut nodes = vec![t];
+            let mut marks = Vec::new();
+            let mut cur = t;
+            while let Some((p, via)) = pred[cur] {
+                nodes.push(p);
+                marks.push(a.mark(via));
+                cur = p;
+            }
+            nodes.reverse();
+            marks.reverse();
+            out.push(Chain { nodes, marks });
+        }
+    }
+    out
+}
+
+fn label(a: &Analysis, src: &Sources, n: usize) -> (String, String) {
+    let node = &a.gr.graph.nodes[n];
+    (
+        a.short_name(n),
+        format!("{}:{}", src.display(node.file), node.loc.line),
+    )
+}
+
+pub fn text(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
+    let mut s = String::new();
+    for c in chains {
+        for (i, &n) in c.nodes.iter().enumerate() {
+            let (name, at) = label(a, src, n);
+            let _ = write!(s, "{name} ({at})");
+            if let Some(m) = c.marks.get(i) {
+                let _ = write!(s, " {} → ", m.symbol());
+            }
+        }
+        s.push('\n');
+    }
+    if chains.is_empty() {
+        s.push_str("No entry reaches a tool.\n");
+    }
+    s
+}
+
+pub fn json(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
+    let v: Vec<serde_json::Value> = chains
+        .iter()
+        .map(|c| {
+            let steps: Vec<serde_json::Value> = c
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| {
+                    let node = &a.gr.graph.nodes[n];
+                    serde_json::json!({
+                        "function": a.short_name(n),
+                        "qualified": node.name,
+                        "file": src.display(node.file),
+                        "line": node.loc.line,
+                        "handoff": c.marks.get(i).map(|m| match m {
+                            Mark::Passed => "passed",
+                            Mark::Dropped => "dropped",
+                            Mark::Unknown => "unresolved",
+                        }),
+                    })
+                })
+                .collect();
+            serde_json::json!({ "steps": steps })
+        })
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({ "version": 1, "chains": v }))
+        .unwrap_or_default()
+}
+
+/// Nodes and edges of all chains, deduplicated, for the graph formats.
+fn graph(chains: &[Chain]) -> (Vec<usize>, Vec<(usize, usize, Mark)>) {
+    let mut nodes = Vec::new();
+    let mut edges: Vec<(usize, usize, Mark)> = Vec::new();
+    for c in chains {
+        for &n in &c.nodes {
+            if !nodes.contains(&n) {
+                nodes.push(n);
+            }
+        }
+        for (i, m) in c.marks.iter().enumerate() {
+            let e = (c.nodes[i], c.nodes[i + 1], *m);
+            if !edges.contains(&e) {
+                edges.push(e);
+            }
+        }
+    }
+    (nodes, edges)
+}
+
+pub fn mermaid(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
+    let (nodes, edges) = graph(chains);
+    let mut s = String::from("flowchart LR\n");
+    for &n in &nodes {
+        let (name, at) = label(a, src, n);
+        let shape = if a.is_entry[n] {
+            ("([", "])")
+        } else if a.is_tool[n] {
+            ("[[", "]]")
+        } else {
+            ("[", "]")
+        };
+        let text = format!("{name}<br/><small>{at}</small>").replace('"', "'");
+        let _ = writeln!(s, "    n{n}{}\"{text}\"{}", shape.0, shape.1);
+    }
+    for (from, to, m) in &edges {
+        let style = match m {
+            Mark::Passed => format!("-->|{}|", m.symbol()),
+            Mark::Dropped => format!("-.->|{} dropped|", m.symbol()),
+            Mark::Unknown => format!("-.->|{}|", m.symbol()),
+        };
+        let _ = writeln!(s, "    n{from} {style} n{to}");
+    }
+    for (i, (_, _, m)) in edges.iter().enumerate() {
+        if *m == Mark::Dropped {
+            let _ = writeln!(s, "    linkStyle {i} stroke:#d33,stroke-width:2px");
+        }
+    }
+    s
+}
+
+pub fn dot(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
+    let (nodes, edges) = graph(chains);
+    let mut s = String::from(
+        "digraph paths {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n",
+    );
+    for &n in &nodes {
+        let (name, at) = label(a, src, n);
+        let shape = if a.is_entry[n] {
+            ", shape=oval"
+        } else if a.is_tool[n] {
+            ", shape=box3d"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            "  n{n} [label=\"{}\\n{}\"{shape}];",
+            name.replace('"', "\\\""),
+            at
+        );
+    }
+    for (from, to, m) in &edges {
+        let attrs = match m {
+            Mark::Passed => "label=\"✓\", color=darkgreen".to_string(),
+            Mark::Dropped => "label=\"✗\", color=red, style=dashed".to_string(),
+            Mark::Unknown => "label=\"?\", color=gray, style=dotted".to_string(),
+        };
+        let _ = writeln!(s, "  n{from} -> n{to} [{attrs}];");
+    }
+    s.push_str("}\n");
+    s
+}

@@ -1,0 +1,130 @@
+//! The rules, one file each (SPEC §4). A rule reads the [`Analysis`] and returns [`Finding`]s; it
+//! never sees syntax. Their documentation lives in `rules/TPxxx.md`.
+
+use serde::Serialize;
+
+use crate::analysis::{Analysis, Step};
+use crate::summary::Loc;
+
+mod tp001;
+mod tp002;
+mod tp003;
+mod tp004;
+mod tp005;
+mod tp006;
+mod tp007;
+mod tp008;
+pub(crate) mod tp009;
+mod tp010;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Allow,
+    Note,
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn parse(s: &str) -> Option<Level> {
+        match s {
+            "allow" => Some(Level::Allow),
+            "note" => Some(Level::Note),
+            "warning" => Some(Level::Warning),
+            "error" => Some(Level::Error),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Allow => "allow",
+            Level::Note => "note",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub level: Level,
+    /// One line: what it finds.
+    pub summary: &'static str,
+    /// The rule's documentation (`rules/TPxxx.md`).
+    pub doc: &'static str,
+    check: fn(&Analysis) -> Vec<Finding>,
+}
+
+pub static RULES: &[Rule] = &[
+    tp001::RULE,
+    tp002::RULE,
+    tp003::RULE,
+    tp004::RULE,
+    tp005::RULE,
+    tp006::RULE,
+    tp007::RULE,
+    tp008::RULE,
+    tp009::RULE,
+    tp010::RULE,
+];
+
+pub fn rule(code: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.code.eq_ignore_ascii_case(code))
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub level: Level,
+    pub message: String,
+    /// Index of the file in the analysis (see `Analysis::gr.ix.parsed.files`).
+    pub file: usize,
+    pub loc: Loc,
+    pub help: String,
+    pub path: Vec<Step>,
+}
+
+impl Finding {
+    pub fn new(
+        rule: &Rule,
+        file: usize,
+        loc: Loc,
+        message: String,
+        help: String,
+        path: Vec<Step>,
+    ) -> Finding {
+        Finding {
+            code: rule.code,
+            name: rule.name,
+            level: rule.level,
+            message,
+            file,
+            loc,
+            help,
+            path,
+        }
+    }
+}
+
+/// Run every rule (except TP009, which needs the others' results) and apply levels from config.
+pub fn run_all(a: &Analysis) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for r in RULES.iter().filter(|r| r.code != "TP009") {
+        out.extend((r.check)(a));
+    }
+    out.extend(tp009::declared_entries_reaching_no_tool(a));
+    crate::suppress::apply(a, &mut out);
+    for f in &mut out {
+        if let Some(l) = a.cfg.rules.get(f.code).and_then(|l| Level::parse(l)) {
+            f.level = l;
+        }
+    }
+    out.retain(|f| f.level != Level::Allow);
+    out.sort_by(|x, y| (x.file, x.loc, x.code).cmp(&(y.file, y.loc, y.code)));
+    out.dedup_by(|x, y| x.file == y.file && x.loc == y.loc && x.code == y.code);
+    out
+}

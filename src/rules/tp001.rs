@@ -1,0 +1,67 @@
+//! TP001 dropped-at-call: a function that has context calls an on-path function and passes none.
+
+use super::{Finding, Level, Rule};
+use crate::analysis::Analysis;
+use crate::resolve::CallRes;
+
+pub const RULE: Rule = Rule {
+    code: "TP001",
+    name: "dropped-at-call",
+    level: Level::Error,
+    summary: "a call on the way to a tool passes no thread context while one is in scope",
+    doc: include_str!("../../rules/TP001.md"),
+    check,
+};
+
+fn check(a: &Analysis) -> Vec<Finding> {
+    let ix = &a.gr.ix;
+    let mut out = Vec::new();
+    for (f, info) in ix.fns.iter().enumerate() {
+        let Some(body) = &info.def.body else { continue };
+        let r = &a.gr.res.fns[f];
+        for (k, call) in body.calls.iter().enumerate() {
+            let cf = &r.facts.calls[k];
+            if !cf.ctx_in_scope || cf.passes() || cf.spawn {
+                continue;
+            }
+            let targets: Vec<usize> = match &r.calls[k] {
+                CallRes::Fns { targets, .. } => targets.clone(),
+                CallRes::Closure(c) => vec![a.node(f, Some(*c))],
+                _ => continue,
+            };
+            // The callee must lead to a tool, and must not get the context another way.
+            let dropped: Vec<usize> = targets
+                .into_iter()
+                .filter(|&t| a.on_path[t])
+                .filter(|&t| !(cf.in_ambient && a.reaches_ambient[t]))
+                .filter(|&t| !a.is_entry[t])
+                .filter(|&t| {
+                    let (tf, _) = a.node_fn(t);
+                    // Methods of the context type itself, and tools that cannot take a context
+                    // at all (TP005 reports those), are not drops at the call.
+                    let own = match ix.fns[tf].owner {
+                        crate::index::Owner::Impl(i) => ix.impls[i]
+                            .self_adt
+                            .is_some_and(|d| a.gr.model.context_adts.contains(&d)),
+                        _ => false,
+                    };
+                    !own && !(a.is_tool[t] && !a.can_receive_ctx(tf))
+                })
+                .collect();
+            let Some(&t) = dropped.first() else { continue };
+            let from = a.node(f, r.call_owner[k]);
+            let ctx = cf.ctx_name.as_deref().unwrap_or("a thread context");
+            let text = a.source_text(info.file, call.loc);
+            let callee = a.short_name(t);
+            out.push(Finding::new(
+                &RULE,
+                info.file,
+                call.loc,
+                format!("`{ctx}` is in scope, but `{text}` passes no thread context"),
+                format!("pass `{ctx}` (or a context derived from it, like `{ctx}.child()`) to `{callee}`, which leads to a tool"),
+                a.path_through(from, Some(t)),
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,46 @@
+//! TP009 unused-suppression: an `allow` that suppresses nothing, a suppression without a reason,
+//! or a declared `#[entry]` that reaches no tool.
+
+use super::{Finding, Level, Rule};
+use crate::analysis::Analysis;
+
+pub const RULE: Rule = Rule {
+    code: "TP009",
+    name: "unused-suppression",
+    level: Level::Warning,
+    summary:
+        "a suppression suppresses nothing or gives no reason, or a declared entry reaches no tool",
+    doc: include_str!("../../rules/TP009.md"),
+    check,
+};
+
+/// Suppressions are checked after all rules ran (see `crate::suppress`).
+fn check(_: &Analysis) -> Vec<Finding> {
+    Vec::new()
+}
+
+pub fn declared_entries_reaching_no_tool(a: &Analysis) -> Vec<Finding> {
+    let ix = &a.gr.ix;
+    let mut out = Vec::new();
+    for (f, info) in ix.fns.iter().enumerate() {
+        let Some(attr) = info.def.attrs.iter().find(|at| at.last() == "entry") else {
+            continue;
+        };
+        if a.on_path[f] {
+            continue;
+        }
+        out.push(Finding::new(
+            &RULE,
+            info.file,
+            attr.loc,
+            format!("`{}` is declared an entry point but reaches no tool", a.short_name(f)),
+            "remove the annotation, or check that the calls towards the tools resolve (`threadlint debug callgraph`)".into(),
+            Vec::new(),
+        ));
+    }
+    out
+}
+
+pub fn finding(file: usize, loc: crate::summary::Loc, message: String, help: String) -> Finding {
+    Finding::new(&RULE, file, loc, message, help, Vec::new())
+}
