@@ -73,6 +73,8 @@ pub struct Analysis<'g, 's> {
     pub to_tool: Vec<Option<(usize, Via)>>,
     /// Node reads an ambient context (task-local/thread-local), or reaches one that does.
     pub reaches_ambient: Vec<bool>,
+    /// Node runs inside an ambient scope (called from one, not through a spawn).
+    pub in_ambient: Vec<bool>,
     /// Per channel key: the nodes that receive it.
     pub receivers: FxHashMap<String, Vec<usize>>,
     sources: Mutex<FxHashMap<usize, Vec<String>>>,
@@ -94,6 +96,7 @@ impl<'g, 's> Analysis<'g, 's> {
             reached: vec![false; n],
             to_tool: vec![None; n],
             reaches_ambient: vec![false; n],
+            in_ambient: vec![false; n],
             receivers: FxHashMap::default(),
             sources: Mutex::new(FxHashMap::default()),
         };
@@ -325,6 +328,52 @@ impl<'g, 's> Analysis<'g, 's> {
                 }
             }
         }
+        // Code running inside an ambient scope: scope closures and calls made in a scope, and
+        // what they call (not through spawns or channels: a new task leaves the scope).
+        for (f, r) in self.gr.res.fns.iter().enumerate() {
+            for (k, cf) in r.facts.calls.iter().enumerate() {
+                if cf.in_ambient {
+                    for t in self.call_targets(f, k as u32) {
+                        if !self.in_ambient[t] {
+                            self.in_ambient[t] = true;
+                            q.push_back(t);
+                        }
+                    }
+                }
+            }
+            for (c, cf) in r.facts.closures.iter().enumerate() {
+                if cf.in_ambient {
+                    let node = self.node(f, Some(c as u32));
+                    if !self.in_ambient[node] {
+                        self.in_ambient[node] = true;
+                        q.push_back(node);
+                    }
+                }
+            }
+        }
+        while let Some(x) = q.pop_front() {
+            for &(s, via) in &self.succ[x] {
+                let passes = match via {
+                    Via::Call(..) => true,
+                    Via::Closure(f, c) => !self.facts(f).closures[c as usize].spawned,
+                    Via::Channel(..) => false,
+                };
+                if passes && !self.in_ambient[s] {
+                    self.in_ambient[s] = true;
+                    q.push_back(s);
+                }
+            }
+        }
+    }
+
+    /// Is call #k of f made inside an ambient scope?
+    pub fn call_in_ambient(&self, f: FnId, k: u32) -> bool {
+        let r = &self.gr.res.fns[f];
+        r.facts
+            .calls
+            .get(k as usize)
+            .is_some_and(|cf| cf.in_ambient)
+            || self.in_ambient[self.node(f, r.call_owner.get(k as usize).copied().flatten())]
     }
 
     /// Does this node have a context of its own (a carrier parameter, `self`, a local it creates)?

@@ -151,3 +151,41 @@ pub fn build_graph<'s>(
         graph: g,
     }
 }
+
+/// The findings of a `check`, with file paths relative to the workspace root.
+pub struct Report {
+    pub findings: Vec<rules::Finding>,
+    pub files: Vec<String>,
+}
+
+impl Report {
+    /// `(rule, file, line)` of every finding at warning or error level, sorted.
+    pub fn located(&self) -> Vec<(String, String, u32)> {
+        let mut v: Vec<(String, String, u32)> = self
+            .findings
+            .iter()
+            .filter(|f| f.level >= rules::Level::Warning)
+            .map(|f| (f.code.to_string(), self.files[f.file].clone(), f.loc.line))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// Run the whole analysis on `paths` with the configuration found at the workspace root.
+pub fn check(paths: &[PathBuf], opts: Options) -> Result<Report, String> {
+    let loaded = load(paths, opts).map_err(|e| e.to_string())?;
+    let cfg =
+        config::load(&loaded.project.root, None).map_err(|d| d.render(&loaded.project.root))?;
+    let mut t = Timings::default();
+    let gr = build_graph(&loaded, &cfg.config, &mut t);
+    let a = analysis::Analysis::new(&gr, &cfg.config);
+    let findings = rules::run_all(&a);
+    let files = loaded
+        .parsed
+        .files
+        .iter()
+        .map(|f| diagnostic::display_path(&f.path, &loaded.project.root))
+        .collect();
+    Ok(Report { findings, files })
+}

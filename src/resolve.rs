@@ -326,7 +326,7 @@ impl<'a, 's> Walker<'a, 's> {
                             self.out.facts.carrier_param = true;
                         }
                     }
-                    if named && !vc {
+                    if (named || self.model.is_context(&t)) && !vc {
                         if let Some(what) = self.fabricating(value) {
                             let at = self.value_loc(value).unwrap_or(*loc);
                             self.fabricated(at, format!("`{name}` = {what}"));
@@ -595,6 +595,16 @@ impl<'a, 's> Walker<'a, 's> {
         }
         // Ambient context: reads, scopes, thread-local writes.
         if let Some((key, _)) = self.ambient_static(recv) {
+            // `KEY.scope(v, fut(…))`: the call that makes the future runs inside the scope.
+            if know.scope_methods.iter().any(|m| m == &**name) {
+                for a in &c.args {
+                    if let VExpr::Call(j) = a {
+                        if let Some(f) = self.out.facts.calls.get_mut(*j as usize) {
+                            f.in_ambient = true;
+                        }
+                    }
+                }
+            }
             if know.ambient_read_methods.iter().any(|m| m == &**name) {
                 let o = self.closure_stack.last().copied();
                 self.out.facts.ambient_reads.push((o, key.clone()));

@@ -33,7 +33,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
             let dropped: Vec<usize> = targets
                 .into_iter()
                 .filter(|&t| a.on_path[t])
-                .filter(|&t| !(cf.in_ambient && a.reaches_ambient[t]))
+                .filter(|&t| !(a.call_in_ambient(f, k as u32) && a.reaches_ambient[t]))
                 .filter(|&t| !a.is_entry[t])
                 .filter(|&t| {
                     let (tf, _) = a.node_fn(t);

@@ -48,7 +48,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
                     format!("move a clone of `{ctx}` into the task (`let ctx = {ctx}.clone();` before it, then use `ctx` inside)"),
                     a.path_through(from, Some(node)),
                 ));
-            } else if cf.in_ambient && a.reaches_ambient[node] && clo.scope_of.is_none() {
+            } else if a.call_in_ambient(f, k) && a.reaches_ambient[node] && clo.scope_of.is_none() {
                 let keys = ambient_keys(a, node);
                 out.push(Finding::new(
                     &RULE,
