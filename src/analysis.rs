@@ -35,6 +35,8 @@ pub enum Mark {
     Dropped,
     /// ? the analysis cannot tell.
     Unknown,
+    /// · no context exists yet at this handoff (nothing to pass).
+    Absent,
 }
 
 impl Mark {
@@ -43,6 +45,7 @@ impl Mark {
             Mark::Passed => "✓",
             Mark::Dropped => "✗",
             Mark::Unknown => "?",
+            Mark::Absent => "·",
         }
     }
 }
@@ -68,6 +71,8 @@ pub struct Analysis<'g, 's> {
     pub on_path: Vec<bool>,
     /// Node is reachable from an entry, with the edge it was first reached by.
     pub from_entry: Vec<Option<(usize, Via)>>,
+    /// An entry that another function hands to (a socket fn behind an upgrade handler).
+    pub inner_entry: Vec<bool>,
     pub reached: Vec<bool>,
     /// Next step towards the nearest tool.
     pub to_tool: Vec<Option<(usize, Via)>>,
@@ -93,6 +98,7 @@ impl<'g, 's> Analysis<'g, 's> {
             is_origin: vec![false; gr.ix.fns.len()],
             on_path: vec![false; n],
             from_entry: vec![None; n],
+            inner_entry: vec![false; n],
             reached: vec![false; n],
             to_tool: vec![None; n],
             reaches_ambient: vec![false; n],
@@ -290,22 +296,34 @@ impl<'g, 's> Analysis<'g, 's> {
                 }
             }
         }
-        // From entries (forward BFS), remembering the predecessor.
-        for i in 0..n {
-            if self.is_entry[i] {
-                self.reached[i] = true;
-                q.push_back(i);
-            }
-        }
-        while let Some(x) = q.pop_front() {
-            for &(s, via) in &self.succ[x] {
-                if !self.reached[s] {
-                    self.reached[s] = true;
-                    self.from_entry[s] = Some((x, via));
-                    q.push_back(s);
+        // From entries (forward BFS), remembering the predecessor. Outer entries first (an
+        // upgrade handler before the socket function it hands to), so paths start there.
+        let mut inner = vec![false; n];
+        for (x, es) in self.succ.iter().enumerate() {
+            for &(s, _) in es {
+                if self.is_entry[s] && s != x {
+                    inner[s] = true;
                 }
             }
         }
+        for pass in 0..2 {
+            for i in 0..n {
+                if self.is_entry[i] && !self.reached[i] && (pass == 1 || !inner[i]) {
+                    self.reached[i] = true;
+                    q.push_back(i);
+                }
+            }
+            while let Some(x) = q.pop_front() {
+                for &(s, via) in &self.succ[x] {
+                    if !self.reached[s] {
+                        self.reached[s] = true;
+                        self.from_entry[s] = Some((x, via));
+                        q.push_back(s);
+                    }
+                }
+            }
+        }
+        self.inner_entry = inner;
         // Ambient readers, and what reaches them.
         for (f, r) in self.gr.res.fns.iter().enumerate() {
             for (owner, _) in &r.facts.ambient_reads {
@@ -518,7 +536,8 @@ impl<'g, 's> Analysis<'g, 's> {
             Via::Call(f, k) => {
                 let facts = self.facts(f);
                 match facts.calls.get(k as usize) {
-                    Some(cf) if cf.passes() || cf.in_ambient => Mark::Passed,
+                    Some(cf) if cf.passes() || self.call_in_ambient(f, k) => Mark::Passed,
+                    Some(cf) if !cf.ctx_in_scope => Mark::Absent,
                     Some(_) => Mark::Dropped,
                     None => Mark::Unknown,
                 }
@@ -528,6 +547,7 @@ impl<'g, 's> Analysis<'g, 's> {
                 match facts.closures.get(c as usize) {
                     Some(cf) if !cf.captured.is_empty() || cf.in_ambient => Mark::Passed,
                     Some(cf) if cf.parent_ctx && !cf.spawned => Mark::Passed,
+                    Some(cf) if !cf.parent_ctx => Mark::Absent,
                     Some(_) => Mark::Dropped,
                     None => Mark::Unknown,
                 }
@@ -536,6 +556,7 @@ impl<'g, 's> Analysis<'g, 's> {
                 let facts = self.facts(f);
                 match facts.channels.iter().find(|o| o.call == k) {
                     Some(op) if op.msg_carrier => Mark::Passed,
+                    Some(op) if !facts.calls[op.call as usize].ctx_in_scope => Mark::Absent,
                     Some(_) => Mark::Dropped,
                     None => Mark::Unknown,
                 }
@@ -556,6 +577,16 @@ impl<'g, 's> Analysis<'g, 's> {
 /// `chat::handler::MessageHandlerService::handle` → `MessageHandlerService::handle`.
 pub fn short(qname: &str) -> String {
     let parts: Vec<&str> = qname.split("::").collect();
+    // `…::handle_socket::{closure#0}`: name the closure by its function.
+    let closures = parts
+        .iter()
+        .rev()
+        .take_while(|p| p.starts_with('{'))
+        .count();
+    if closures > 0 && closures < parts.len() {
+        let base = short(&parts[..parts.len() - closures].join("::"));
+        return format!("{base}::{}", parts[parts.len() - closures..].join("::"));
+    }
     let keep = parts
         .iter()
         .rposition(|p| {

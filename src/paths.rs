@@ -17,7 +17,8 @@ pub struct Chain {
 pub fn chains(a: &Analysis) -> Vec<Chain> {
     let n = a.succ.len();
     let mut out = Vec::new();
-    for e in (0..n).filter(|&e| a.is_entry[e] && a.on_path[e]) {
+    // Chains start at the outermost entries (an upgrade handler, not the socket fn it hands to).
+    for e in (0..n).filter(|&e| a.is_entry[e] && a.on_path[e] && !a.inner_entry[e]) {
         let mut pred: Vec<Option<(usize, Via)>> = vec![None; n];
         let mut seen = vec![false; n];
         seen[e] = true;
@@ -98,6 +99,7 @@ pub fn json(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
                             Mark::Passed => "passed",
                             Mark::Dropped => "dropped",
                             Mark::Unknown => "unresolved",
+                            Mark::Absent => "none",
                         }),
                     })
                 })
@@ -148,7 +150,7 @@ pub fn mermaid(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
         let style = match m {
             Mark::Passed => format!("-->|{}|", m.symbol()),
             Mark::Dropped => format!("-.->|{} dropped|", m.symbol()),
-            Mark::Unknown => format!("-.->|{}|", m.symbol()),
+            Mark::Unknown | Mark::Absent => format!("-.->|{}|", m.symbol()),
         };
         let _ = writeln!(s, "    n{from} {style} n{to}");
     }
@@ -186,6 +188,7 @@ pub fn dot(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
             Mark::Passed => "label=\"✓\", color=darkgreen".to_string(),
             Mark::Dropped => "label=\"✗\", color=red, style=dashed".to_string(),
             Mark::Unknown => "label=\"?\", color=gray, style=dotted".to_string(),
+            Mark::Absent => "label=\"·\", color=gray".to_string(),
         };
         let _ = writeln!(s, "  n{from} -> n{to} [{attrs}];");
     }

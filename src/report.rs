@@ -181,6 +181,7 @@ pub fn json(findings: &[Finding], src: &Sources) -> String {
                         crate::analysis::Mark::Passed => "passed",
                         crate::analysis::Mark::Dropped => "dropped",
                         crate::analysis::Mark::Unknown => "unresolved",
+                        crate::analysis::Mark::Absent => "none",
                     }),
                 })
                 .collect(),
