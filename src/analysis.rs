@@ -82,6 +82,8 @@ pub struct Analysis<'g, 's> {
     pub in_ambient: Vec<bool>,
     /// Per channel key: the nodes that receive it.
     pub receivers: FxHashMap<String, Vec<usize>>,
+    /// Per function: bit i set when its return value is derived from parameter i.
+    pub returns_param: Vec<u64>,
     sources: Mutex<FxHashMap<usize, Vec<String>>>,
 }
 
@@ -104,8 +106,10 @@ impl<'g, 's> Analysis<'g, 's> {
             reaches_ambient: vec![false; n],
             in_ambient: vec![false; n],
             receivers: FxHashMap::default(),
+            returns_param: Vec::new(),
             sources: Mutex::new(FxHashMap::default()),
         };
+        a.returns_param = gr.res.fns.iter().map(|r| r.facts.returns_carrier).collect();
         a.build_edges();
         a.find_roles();
         a.reachability();
@@ -307,8 +311,8 @@ impl<'g, 's> Analysis<'g, 's> {
             }
         }
         for pass in 0..2 {
-            for i in 0..n {
-                if self.is_entry[i] && !self.reached[i] && (pass == 1 || !inner[i]) {
+            for (i, &is_inner) in inner.iter().enumerate() {
+                if self.is_entry[i] && !self.reached[i] && (pass == 1 || !is_inner) {
                     self.reached[i] = true;
                     q.push_back(i);
                 }
@@ -562,6 +566,39 @@ impl<'g, 's> Analysis<'g, 's> {
                 }
             }
         }
+    }
+
+    /// Do these dependencies include the result of a call that was given a carrier and returns
+    /// something derived from it (`let anchor = resolve_anchor(thread_id.as_ref())`)?
+    pub fn deps_carry(&self, f: FnId, deps: &[crate::facts::Dep]) -> bool {
+        let r = &self.gr.res.fns[f];
+        deps.iter().any(|d| {
+            let crate::facts::Dep::Call(k) = d else {
+                return false;
+            };
+            let Some(cf) = r.facts.calls.get(*k as usize) else {
+                return false;
+            };
+            if cf.arg_carrier == 0 {
+                return false;
+            }
+            let Some(CallRes::Fns { targets, .. }) = r.calls.get(*k as usize) else {
+                return false;
+            };
+            let body = self.gr.ix.fns[f].def.body.as_ref();
+            let is_path = body
+                .and_then(|b| b.calls.get(*k as usize))
+                .is_some_and(|c| matches!(c.callee, crate::summary::Callee::Path { .. }));
+            targets.iter().any(|&t| {
+                let offset = u32::from(is_path && self.gr.ix.fns[t].def.self_param.is_some());
+                let mask = if offset == 1 {
+                    cf.arg_carrier >> 1
+                } else {
+                    cf.arg_carrier
+                };
+                self.returns_param.get(t).is_some_and(|&rp| rp & mask != 0)
+            })
+        })
     }
 
     /// The functions call #k of f may reach.

@@ -20,6 +20,8 @@ pub struct ContextModel {
     pub context_adts: FxHashSet<DefId>,
     /// Workspace ADTs with a field that is (or carries) context.
     pub carrier_adts: FxHashSet<DefId>,
+    /// Workspace ADTs with a field that is itself context (by type or name), not nested deeper.
+    pub direct_carrier_adts: FxHashSet<DefId>,
     /// Task-locals and thread-locals that hold context (by type or config).
     pub ambient_statics: FxHashSet<DefId>,
     /// Types held behind `Arc`/`State`/`Data`/`Extension` somewhere: shared by connections.
@@ -35,11 +37,13 @@ const CARRIER_WRAPPERS: &[&str] = &["Box", "Arc", "Rc", "Option", "Cow", "Pin"];
 
 impl ContextModel {
     pub fn build(ix: &Index, cfg: &Config) -> ContextModel {
-        let mut m = ContextModel::default();
-        m.type_names = DEFAULT_TYPES.iter().map(|s| Name::new(s)).collect();
+        let mut m = ContextModel {
+            type_names: DEFAULT_TYPES.iter().map(Name::new).collect(),
+            names: DEFAULT_NAMES.iter().map(Name::new).collect(),
+            ..ContextModel::default()
+        };
         m.type_names
             .extend(cfg.context.types.iter().map(|s| Name::new(last_seg(s))));
-        m.names = DEFAULT_NAMES.iter().map(|s| Name::new(s)).collect();
         m.names.extend(cfg.context.names.iter().map(Name::new));
         // Context ADTs: by name, or marked `#[threadlint_macros::context]`.
         for (d, def) in ix.defs.iter().enumerate() {
@@ -60,6 +64,7 @@ impl ContextModel {
         let adts: Vec<DefId> = (0..ix.defs.len())
             .filter(|&d| matches!(ix.defs[d].kind, DefKind::Adt(_)))
             .collect();
+        let mut first_round = true;
         loop {
             let mut changed = false;
             for &d in &adts {
@@ -80,6 +85,15 @@ impl ContextModel {
                     .fields
                     .iter()
                     .chain(a.variants.iter().flat_map(|v| v.fields.iter()));
+                if first_round {
+                    let direct = fields.clone().any(|f| {
+                        let t = ix.resolve_ty(&f.ty, &cx);
+                        (m.names.contains(&f.name) && !is_os_thread_id(&t)) || m.is_context(&t)
+                    });
+                    if direct {
+                        m.direct_carrier_adts.insert(d);
+                    }
+                }
                 let carries = fields.clone().any(|f| {
                     let t = ix.resolve_ty(&f.ty, &cx);
                     (m.names.contains(&f.name) && !is_os_thread_id(&t)) || m.carries(&t)
@@ -89,6 +103,7 @@ impl ContextModel {
                     changed = true;
                 }
             }
+            first_round = false;
             if !changed {
                 break;
             }
@@ -159,6 +174,31 @@ impl ContextModel {
             RTy::Ext(_, args) => args.iter().any(|a| self.carries_deep(a)),
             _ => false,
         }
+    }
+
+    /// A value of this type holds context only deep inside (a config struct whose nested
+    /// delivery settings have a `thread_id`): it passes context, but does not make a function
+    /// "have" one.
+    pub fn deep_only(&self, t: &RTy) -> bool {
+        match t {
+            RTy::Adt(d, _) => {
+                self.carrier_adts.contains(d)
+                    && !self.direct_carrier_adts.contains(d)
+                    && !self.context_adts.contains(d)
+            }
+            RTy::Ext(p, args) => {
+                let last = p.rsplit("::").next().unwrap_or(p);
+                CARRIER_WRAPPERS.contains(&last) && args.first().is_some_and(|a| self.deep_only(a))
+            }
+            _ => false,
+        }
+    }
+
+    /// Has the project adopted a context model at all (a context type, an ambient context)?
+    pub fn adopted(&self) -> bool {
+        !self.context_adts.is_empty()
+            || !self.ambient_statics.is_empty()
+            || self.type_names.len() > DEFAULT_TYPES.len()
     }
 
     pub fn is_context_name(&self, n: &str) -> bool {

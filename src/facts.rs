@@ -13,7 +13,7 @@ pub enum Dep {
 }
 
 /// At most this many dependencies are tracked per value.
-pub const MAX_DEPS: usize = 8;
+pub const MAX_DEPS: usize = 24;
 
 pub fn merge_deps(into: &mut Vec<Dep>, from: &[Dep]) {
     for d in from {
@@ -122,6 +122,8 @@ pub struct FnFacts {
     pub sends_to_all: Vec<SendToAll>,
     /// Dependencies of the values the function returns.
     pub returns: Vec<Dep>,
+    /// Bit i: the function returns a carrier derived from parameter i (`fn anchor(tid) -> String`).
+    pub returns_carrier: u64,
 }
 
 /// For each closure: the places (`ctx`, `req.prompt`) its body uses that are bound outside it.

@@ -57,6 +57,9 @@ pub struct Edge {
 pub struct Unresolved {
     pub from: usize,
     pub callee: String,
+    /// For a method call: the method's name.
+    #[serde(skip)]
+    pub method: Option<crate::summary::Name>,
     pub reason: String,
     pub loc: Loc,
 }
@@ -160,6 +163,10 @@ impl CallGraph {
                     CallRes::Unresolved(reason) => g.unresolved.push(Unresolved {
                         from,
                         callee: call.callee_text(),
+                        method: match &call.callee {
+                            crate::summary::Callee::Method { name, .. } => Some(name.clone()),
+                            _ => None,
+                        },
                         reason: reason.clone(),
                         loc: call.loc,
                     }),
@@ -177,6 +184,7 @@ impl CallGraph {
                         g.unresolved.push(Unresolved {
                             from: owner_node(owner.last().copied()),
                             callee: format!("{name}!"),
+                            method: None,
                             reason: "macro input is not Rust that can be read".into(),
                             loc: *loc,
                         })

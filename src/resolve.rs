@@ -61,6 +61,8 @@ struct Local {
     name: Name,
     ty: RTy,
     carrier: bool,
+    /// A carrier that makes its owner "have" context (not one that holds it only deep inside).
+    strong: bool,
     deps: Vec<Dep>,
     /// 0: the function body; i + 1: closure i.
     owner: usize,
@@ -215,7 +217,7 @@ impl<'a, 's> Walker<'a, 's> {
     /// A carrier visible in `owner`, innermost first, for messages.
     fn carrier_name(&self, owner: usize) -> Option<Name> {
         let visible = |l: &Local| {
-            l.carrier
+            l.strong
                 && (l.owner == owner || owner == 0 || {
                     let cf = &self.out.facts.closures[owner - 1];
                     cf.parent_ctx && !cf.spawned
@@ -287,7 +289,7 @@ impl<'a, 's> Walker<'a, 's> {
                 Event::Exit => {
                     if let Some(scope) = self.scopes.pop() {
                         for l in scope {
-                            if l.carrier {
+                            if l.strong {
                                 self.carriers[l.owner] = self.carriers[l.owner].saturating_sub(1);
                             }
                             self.dead.push(l);
@@ -313,6 +315,7 @@ impl<'a, 's> Walker<'a, 's> {
                     let named =
                         self.model.is_context_name(name) && !crate::context::is_os_thread_id(&t);
                     let carrier = vc || self.model.carries(&t) || named;
+                    let strong = carrier && (named || !self.model.deep_only(&t));
                     if params_open && owner == 0 && self.scopes.len() == 1 {
                         if let Some(i) = self
                             .def
@@ -333,8 +336,8 @@ impl<'a, 's> Walker<'a, 's> {
                         }
                     }
                     self.scan_struct_lits(value);
-                    let all_conns = self.from_shared_collection(value);
-                    if carrier {
+                    let all_conns = self.is_from_shared_collection(value);
+                    if strong {
                         self.carriers[owner] += 1;
                         self.out.facts.owner_has_carrier[owner] = true;
                     }
@@ -343,6 +346,7 @@ impl<'a, 's> Walker<'a, 's> {
                             name: name.clone(),
                             ty: t,
                             carrier,
+                            strong,
                             deps,
                             owner,
                             all_conns,
@@ -374,7 +378,16 @@ impl<'a, 's> Walker<'a, 's> {
                 Event::Return(v) => {
                     self.scan_struct_lits(v);
                     if self.closure_stack.is_empty() {
-                        let (_, deps) = self.vfacts(v);
+                        let (vc, deps) = self.vfacts(v);
+                        if vc {
+                            for d in &deps {
+                                if let Dep::Param(i) = d {
+                                    if *i < 64 {
+                                        self.out.facts.returns_carrier |= 1 << i;
+                                    }
+                                }
+                            }
+                        }
                         merge_deps(&mut self.out.facts.returns, &deps);
                     }
                 }
@@ -462,9 +475,51 @@ impl<'a, 's> Walker<'a, 's> {
             Callee::Method { name, .. } => Some(&**name),
             _ => None,
         };
-        let derived = method_name.is_some_and(|m| cf.recv_carrier && !NON_DERIVING.contains(&m))
-            && ty.is_unknown();
-        let carrier = (self.model.carries(&ty) && !crate::context::is_os_thread_id(&ty)) || derived;
+        // `ctx.child()`, `thread_id.as_ref()`, `tid.to_string()`: still the context (but not
+        // `ctx.elapsed()` or `ctx.is_admin()`).
+        let scalar = matches!(
+            ty.ext_name(),
+            Some(
+                "bool"
+                    | "u8"
+                    | "u16"
+                    | "u32"
+                    | "u64"
+                    | "u128"
+                    | "usize"
+                    | "i8"
+                    | "i16"
+                    | "i32"
+                    | "i64"
+                    | "i128"
+                    | "isize"
+                    | "f32"
+                    | "f64"
+                    | "Duration"
+                    | "Instant"
+                    | "SystemTime"
+            )
+        );
+        let derived =
+            method_name.is_some_and(|m| cf.recv_carrier && !NON_DERIVING.contains(&m)) && !scalar;
+        // Wrapping or converting a carrier keeps it one: `Some(tid)`, `Arc::new(ctx)`,
+        // `ThreadId(id)`, `String::from(thread_id)`; a local closure that captured one
+        // (`make_msg(text)`) returns what it built with it.
+        let wrapped = match &res {
+            CallRes::External(_) | CallRes::Constructor => {
+                matches!(c.callee, Callee::Path { .. }) && cf.arg_carrier != 0
+            }
+            CallRes::Closure(cl) => self
+                .out
+                .facts
+                .closures
+                .get(*cl as usize)
+                .is_some_and(|f| !f.captured.is_empty()),
+            _ => false,
+        };
+        let carrier = (self.model.carries(&ty) && !crate::context::is_os_thread_id(&ty))
+            || derived
+            || wrapped;
         // Made up from nothing: a context type's constructor with no carrier argument.
         if matches!(c.callee, Callee::Path { .. })
             && self.model.is_context(&ty)
@@ -870,7 +925,11 @@ impl<'a, 's> Walker<'a, 's> {
                     if let Some(what) = made_up {
                         self.fabricated(
                             lit.loc,
-                            format!("`{} {{ {fname}: {what}, … }}`", lit.path.display()),
+                            format!(
+                                "`{} {{ {fname}: {}, … }}`",
+                                lit.path.display(),
+                                what.trim_matches('`')
+                            ),
                         );
                         return;
                     }
@@ -886,10 +945,10 @@ impl<'a, 's> Walker<'a, 's> {
     }
 
     /// `conn` in `for conn in state.connections.values()`: one of all the connections.
-    fn from_shared_collection(&self, v: &VExpr) -> bool {
+    fn is_from_shared_collection(&self, v: &VExpr) -> bool {
         let inner = match v {
             VExpr::Elem(b) => &**b,
-            VExpr::TupleField(b, _) => return self.from_shared_collection(b),
+            VExpr::TupleField(b, _) => return self.is_from_shared_collection(b),
             _ => return false,
         };
         let mut cur = inner;

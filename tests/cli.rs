@@ -36,7 +36,7 @@ fn check_reports_parse_errors_with_location_and_still_analyzes() {
         "{err}"
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("4 files"), "{stdout}");
+    assert!(stdout.contains("No problems found."), "{stdout}");
 }
 
 #[test]
@@ -179,7 +179,7 @@ fn cargo_subcommand_form_and_direct_form() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr_of(&out));
-        assert!(String::from_utf8_lossy(&out.stdout).contains("Analyzed 1 crates"));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("No problems found."));
     }
 }
 
@@ -191,5 +191,269 @@ fn bad_usage_is_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let out = threadlint().args(["frobnicate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+// ------------------------------------------------------------------------------------------
+// Findings, formats, rule selection, suppressions, configuration
+
+const SMALL: &str = r#"
+pub struct ThreadContext {
+    pub thread_id: String,
+}
+
+pub trait Tool {
+    fn call(&self, ctx: &ThreadContext, q: &str) -> String;
+}
+
+pub struct Search;
+
+impl Tool for Search {
+    fn call(&self, ctx: &ThreadContext, q: &str) -> String {
+        format!("{}{}", ctx.thread_id, q)
+    }
+}
+
+pub async fn ws(socket: WebSocket) {
+    let ctx = ThreadContext { thread_id: socket.id() };
+    handle(&ctx, "q");
+}
+
+fn handle(ctx: &ThreadContext, q: &str) {
+    //MARK
+    run(q);
+}
+
+fn run(q: &str) {
+    let c = ThreadContext { thread_id: String::new() };
+    Search.call(&c, q);
+}
+"#;
+
+/// A one-file package with a TP001 (line 25) and a TP002 (line 29); `extra` replaces `//MARK` (line 24).
+fn small(extra: &str, config: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"small\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/lib.rs"),
+        SMALL.replace("//MARK", extra),
+    )
+    .unwrap();
+    if let Some(c) = config {
+        std::fs::write(dir.path().join("threadlint.toml"), c).unwrap();
+    }
+    dir
+}
+
+fn concise(dir: &Path, extra_args: &[&str]) -> (i32, String) {
+    let out = threadlint()
+        .args(["check", "--format", "concise"])
+        .args(extra_args)
+        .arg(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn demo_reports_every_planted_defect_and_exits_1() {
+    let out = threadlint()
+        .arg("check")
+        .arg(fixture("chat-platform"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for code in [
+        "TP001", "TP002", "TP003", "TP004", "TP005", "TP006", "TP007", "TP008",
+    ] {
+        assert!(
+            stdout.contains(&format!("[{code}]")),
+            "{code} missing:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("--> src/handler.rs:98:23"), "{stdout}");
+    assert!(stdout.contains("= path:"), "{stdout}");
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("Found 8 problems (6 errors, 2 warnings) in 5 files."),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn json_report_has_rule_location_and_path() {
+    let out = threadlint()
+        .args(["check", "--format", "json"])
+        .arg(fixture("chat-platform"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 8);
+    let tp001 = findings.iter().find(|f| f["rule"] == "TP001").unwrap();
+    assert_eq!(tp001["name"], "dropped-at-call");
+    assert_eq!(tp001["file"], "src/handler.rs");
+    assert_eq!(tp001["line"], 98);
+    assert_eq!(tp001["column"], 23);
+    let path = tp001["path"].as_array().unwrap();
+    assert!(path.len() >= 3);
+    assert!(path.iter().any(|s| s["handoff"] == "dropped"));
+    assert_eq!(v["summary"]["errors"], 6);
+}
+
+#[test]
+fn select_ignore_and_exit_zero() {
+    let demo = fixture("chat-platform");
+    let (code, out) = concise(&demo, &["--select", "TP001"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        out.lines().filter(|l| l.contains(": TP")).count(),
+        1,
+        "{out}"
+    );
+    let (_, out) = concise(&demo, &["--ignore", "TP001,TP002"]);
+    assert!(
+        !out.contains("TP001") && !out.contains("TP002") && out.contains("TP003"),
+        "{out}"
+    );
+    let (code, _) = concise(&demo, &["--exit-zero"]);
+    assert_eq!(code, 0);
+    let (code, _) = concise(&demo, &["--select", "TP999"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn fixed_demo_is_silent_and_exits_0() {
+    let (code, out) = concise(&fixture("chat-platform-fixed"), &[]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.trim(), "No problems found.");
+}
+
+#[test]
+fn comment_suppression_with_reason_silences_the_finding() {
+    let dir = small("", None);
+    let (_, out) = concise(dir.path(), &[]);
+    assert!(out.contains("src/lib.rs:25:5: TP001"), "{out}");
+    assert!(out.contains("src/lib.rs:29:13: TP002"), "{out}");
+    let dir = small(
+        "// threadlint: allow(TP001) reason: batch jobs have no conversation",
+        None,
+    );
+    let (_, out) = concise(dir.path(), &[]);
+    assert!(!out.contains("TP001"), "{out}");
+    assert!(!out.contains("TP009"), "{out}");
+}
+
+#[test]
+fn suppressions_without_reason_or_unused_are_tp009() {
+    let dir = small("// threadlint: allow(TP001)", None);
+    let (_, out) = concise(dir.path(), &[]);
+    assert!(
+        out.contains("src/lib.rs:24:5: TP009 [warning] `allow(TP001)` gives no reason"),
+        "{out}"
+    );
+    let dir = small("// threadlint: allow(TP003) reason: not here", None);
+    let (_, out) = concise(dir.path(), &[]);
+    assert!(
+        out.contains("TP009 [warning] `allow(TP003)` suppresses nothing"),
+        "{out}"
+    );
+    assert!(out.contains("TP001"), "{out}");
+}
+
+#[test]
+fn attribute_suppression_covers_the_item() {
+    let src = SMALL.replace(
+        "fn handle(",
+        "#[threadlint_macros::allow(TP001, reason = \"migrating\")]\nfn handle(",
+    );
+    let dir = small("", None);
+    std::fs::write(dir.path().join("src/lib.rs"), src.replace("//MARK", "")).unwrap();
+    let (_, out) = concise(dir.path(), &[]);
+    assert!(!out.contains("TP001") && !out.contains("TP009"), "{out}");
+    assert!(out.contains("TP002"), "{out}");
+}
+
+#[test]
+fn config_levels_and_unknown_keys() {
+    let dir = small(
+        "",
+        Some("[rules]\nTP001 = \"allow\"\nTP002 = \"warning\"\n"),
+    );
+    let (code, out) = concise(dir.path(), &[]);
+    assert_eq!(code, 1);
+    assert!(!out.contains("TP001"), "{out}");
+    assert!(out.contains("TP002 [warning]"), "{out}");
+    let dir = small("", Some("[context]\ntypez = [\"X\"]\n"));
+    let out = threadlint().arg("check").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(err.contains("threadlint.toml:2:1: error[config]"), "{err}");
+    assert!(err.contains("unknown field `typez`"), "{err}");
+}
+
+#[test]
+fn paths_in_every_format() {
+    let demo = fixture("chat-platform");
+    let out = threadlint().args(["paths"]).arg(&demo).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("chat_socket (src/ws.rs:25)"), "{text}");
+    assert!(
+        text.contains(
+            "ToolDispatcher::dispatch (src/dispatcher.rs:65) ✗ → ToolDispatcher::run_job_worker"
+        ),
+        "{text}"
+    );
+    let out = threadlint()
+        .args(["paths", "--format", "mermaid"])
+        .arg(&demo)
+        .output()
+        .unwrap();
+    let m = String::from_utf8_lossy(&out.stdout);
+    assert!(m.starts_with("flowchart LR"), "{m}");
+    assert!(m.contains("✗ dropped") && m.contains("|✓|"), "{m}");
+    let out = threadlint()
+        .args(["paths", "--format", "json"])
+        .arg(&demo)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["chains"].as_array().unwrap().len() >= 6);
+    let out = threadlint()
+        .args(["paths", "--format", "dot"])
+        .arg(&demo)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("digraph paths {"));
+}
+
+#[test]
+fn rules_and_explain() {
+    let out = threadlint().arg("rules").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 10, "{text}");
+    assert!(text.contains("TP008  result-broadcast"), "{text}");
+    let out = threadlint()
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 10);
+    let out = threadlint().args(["explain", "tp003"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("# TP003 dropped-at-spawn"));
+    let out = threadlint().args(["explain", "TP999"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }

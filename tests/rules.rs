@@ -61,7 +61,7 @@ fn every_fixture_reports_exactly_its_expected_findings() {
         } else {
             fire += 1;
         }
-        let report = match check(&[dir.clone()], Options::default()) {
+        let report = match check(std::slice::from_ref(dir), Options::default()) {
             Ok(r) => r,
             Err(e) => {
                 failures.push(format!("{name}: {e}"));

@@ -21,7 +21,11 @@ fn check(a: &Analysis) -> Vec<Finding> {
         let r = &a.gr.res.fns[f];
         for (k, call) in body.calls.iter().enumerate() {
             let cf = &r.facts.calls[k];
-            if !cf.ctx_in_scope || cf.passes() || cf.spawn {
+            if !cf.ctx_in_scope
+                || cf.passes()
+                || cf.spawn
+                || cf.arg_deps.iter().any(|d| a.deps_carry(f, d))
+            {
                 continue;
             }
             let targets: Vec<usize> = match &r.calls[k] {
@@ -45,7 +49,8 @@ fn check(a: &Analysis) -> Vec<Finding> {
                             .is_some_and(|d| a.gr.model.context_adts.contains(&d)),
                         _ => false,
                     };
-                    !own && !(a.is_tool[t] && !a.can_receive_ctx(tf))
+                    let toolless = a.is_tool[t] && !a.can_receive_ctx(tf);
+                    !own && !toolless
                 })
                 .collect();
             let Some(&t) = dropped.first() else { continue };

@@ -21,7 +21,11 @@ fn check(a: &Analysis) -> Vec<Finding> {
         let Some(body) = &info.def.body else { continue };
         let r = &a.gr.res.fns[f];
         for op in &r.facts.channels {
-            if op.dir != ChannelDir::Send || op.msg_carrier || op.broadcast {
+            if op.dir != ChannelDir::Send
+                || op.msg_carrier
+                || op.broadcast
+                || a.deps_carry(f, &op.msg_deps)
+            {
                 continue;
             }
             let Some(key) = &op.key else { continue };

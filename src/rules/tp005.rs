@@ -15,6 +15,11 @@ pub const RULE: Rule = Rule {
 
 fn check(a: &Analysis) -> Vec<Finding> {
     let ix = &a.gr.ix;
+    // A project that has no context model yet gets no TP005/TP006 flood: adopt a context type
+    // (`ThreadContext`, `[context] types`, `#[threadlint_macros::context]`) to enable them.
+    if !a.gr.model.adopted() {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     let mut reported: Vec<usize> = Vec::new();
     for (f, info) in ix.fns.iter().enumerate() {
@@ -49,7 +54,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
             decl.def.loc,
             format!(
                 "tool `{}` is reachable from a WebSocket entry but has no way to receive a thread context",
-                a.short_name(f)
+                a.short_name(at)
             ),
             "add a `ctx: &ThreadContext` parameter (or hold the context in `self`) so results can be attributed to the right conversation".into(),
             a.path_through(f, None),

@@ -15,6 +15,9 @@ pub const RULE: Rule = Rule {
 
 fn check(a: &Analysis) -> Vec<Finding> {
     let mut out = Vec::new();
+    if !a.gr.model.adopted() {
+        return out;
+    }
     let n = a.succ.len();
     for e in 0..n {
         if !a.is_entry[e] || a.node_has_ctx(e) {

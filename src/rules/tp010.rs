@@ -19,6 +19,20 @@ fn check(a: &Analysis) -> Vec<Finding> {
         if !a.on_path[u.from] {
             continue;
         }
+        // Only calls that might be a handoff towards a tool: a method whose workspace
+        // namesakes lead to one, or a macro that could hide a call.
+        let relevant = match &u.method {
+            Some(m) => {
+                a.gr.ix
+                    .methods_by_name
+                    .get(m)
+                    .is_some_and(|cands| cands.iter().any(|&c| a.on_path[c]))
+            }
+            None => u.callee.ends_with('!'),
+        };
+        if !relevant {
+            continue;
+        }
         let node = &g.nodes[u.from];
         out.push(Finding::new(
             &RULE,
