@@ -26,6 +26,9 @@ pub struct ContextModel {
     pub ambient_statics: FxHashSet<DefId>,
     /// Types held behind `Arc`/`State`/`Data`/`Extension` somewhere: shared by connections.
     pub shared_adts: FxHashSet<DefId>,
+    /// Application state proper: types given to handlers as `State<T>`/`Data<T>`/`Extension<T>`,
+    /// statics, and what their fields hold.
+    pub app_state_adts: FxHashSet<DefId>,
 }
 
 /// `std::thread::ThreadId` is an OS thread id, never a context.
@@ -36,7 +39,7 @@ pub fn is_os_thread_id(t: &RTy) -> bool {
 const CARRIER_WRAPPERS: &[&str] = &["Box", "Arc", "Rc", "Option", "Cow", "Pin"];
 
 impl ContextModel {
-    pub fn build(ix: &Index, cfg: &Config) -> ContextModel {
+    pub fn build(ix: &Index, cfg: &Config, know: &crate::knowledge::Knowledge) -> ContextModel {
         let mut m = ContextModel {
             type_names: DEFAULT_TYPES.iter().map(Name::new).collect(),
             names: DEFAULT_NAMES.iter().map(Name::new).collect(),
@@ -131,6 +134,7 @@ impl ContextModel {
             }
         }
         m.shared_adts = shared_adts(ix);
+        m.app_state_adts = app_state_adts(ix, know);
         m
     }
 
@@ -230,6 +234,87 @@ impl ContextModel {
 
 fn last_seg(s: &str) -> &str {
     s.rsplit("::").next().unwrap_or(s)
+}
+
+/// ADTs given to handlers as `State<T>`, `Data<T>`, `Extension<T>`, statics, and every ADT their
+/// fields hold (through `Arc`, `Mutex`, `Option` …).
+fn app_state_adts(ix: &Index, know: &crate::knowledge::Knowledge) -> FxHashSet<DefId> {
+    let mut seeds: Vec<DefId> = Vec::new();
+    // By convention: `AppState`, `ServerState`, `SharedState` …
+    for (d, def) in ix.defs.iter().enumerate() {
+        if matches!(def.kind, DefKind::Adt(_)) && def.name.ends_with("State") {
+            seeds.push(d);
+        }
+    }
+    for f in &ix.fns {
+        // What a WebSocket handler is given besides the socket (warp passes state as a plain value).
+        let socket_fn = f.def.params.iter().any(|p| {
+            matches!(p.ty.peel(), Ty::Path(path) if know.entry_param_types.iter().any(|e| e == path.last_name()))
+        });
+        if socket_fn {
+            for p in &f.def.params {
+                if let Ty::Path(path) = p.ty.peel() {
+                    let inner = match path.segs.last() {
+                        Some(seg) if matches!(&*seg.name, "Arc" | "Rc" | "Box") => {
+                            match seg.args.first().map(|a| a.peel()) {
+                                Some(Ty::Path(i)) => i,
+                                _ => path,
+                            }
+                        }
+                        _ => path,
+                    };
+                    seeds.extend(ix.adt_of_path(f.module, inner));
+                }
+            }
+        }
+        for p in &f.def.params {
+            if let Ty::Path(path) = p.ty.peel() {
+                if let Some(seg) = path.segs.last() {
+                    if matches!(&*seg.name, "State" | "Data" | "Extension") {
+                        if let Some(Ty::Path(inner)) = seg.args.first().map(|a| a.peel()) {
+                            seeds.extend(ix.adt_of_path(f.module, inner));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for def in &ix.defs {
+        if let DefKind::Static(s) = def.kind {
+            if let Ty::Path(p) = s.ty.peel() {
+                seeds.extend(ix.adt_of_path(def.module, p));
+                for seg in &p.segs {
+                    for a in &seg.args {
+                        if let Ty::Path(inner) = a.peel() {
+                            seeds.extend(ix.adt_of_path(def.module, inner));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut out: FxHashSet<DefId> = FxHashSet::default();
+    while let Some(d) = seeds.pop() {
+        if !out.insert(d) {
+            continue;
+        }
+        let DefKind::Adt(a) = ix.defs[d].kind else {
+            continue;
+        };
+        let m = ix.defs[d].module;
+        for f in a.fields.iter() {
+            let mut stack = vec![&f.ty];
+            while let Some(t) = stack.pop() {
+                if let Ty::Path(p) = t.peel() {
+                    seeds.extend(ix.adt_of_path(m, p));
+                    if let Some(seg) = p.segs.last() {
+                        stack.extend(seg.args.iter());
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// ADTs that appear as `T` in `Arc<T>`, `State<T>`, `Data<T>`, `Extension<T>` in any field,

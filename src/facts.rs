@@ -79,6 +79,9 @@ pub struct ChannelOp {
     /// The message type (display name), when known.
     pub key: Option<String>,
     pub broadcast: bool,
+    /// The sender belongs to application state (or cannot be told apart from it), as opposed
+    /// to a channel made for this request or owned by a per-request object.
+    pub global: bool,
     pub msg_carrier: bool,
     pub msg_deps: Vec<Dep>,
 }

@@ -133,8 +133,8 @@ pub fn build_graph<'s>(
 ) -> Graphs<'s> {
     let t0 = Instant::now();
     let ix = loaded.index();
-    let model = context::ContextModel::build(&ix, cfg);
     let know = knowledge::Knowledge::builtin().with_config(cfg);
+    let model = context::ContextModel::build(&ix, cfg, &know);
     let t1 = Instant::now();
     let res = resolve::resolve_all(&ix, &model, &know);
     let t2 = Instant::now();

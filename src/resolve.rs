@@ -68,6 +68,19 @@ struct Local {
     owner: usize,
     /// An element of a collection in shared state (a connection among all connections).
     all_conns: bool,
+    /// Who holds this value (for channel senders: application state, or a request's object).
+    holder: Holder,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Holder {
+    Unknown,
+    /// A parameter of the function.
+    Param,
+    /// Made here (`broadcast::channel(16)`).
+    Fresh,
+    /// A field of (or a getter on) this workspace type.
+    Adt(DefId),
 }
 
 struct Walker<'a, 's> {
@@ -337,6 +350,11 @@ impl<'a, 's> Walker<'a, 's> {
                     }
                     self.scan_struct_lits(value);
                     let all_conns = self.is_from_shared_collection(value);
+                    let holder = if params_open && owner == 0 && self.scopes.len() == 1 {
+                        Holder::Param
+                    } else {
+                        self.holder_of(value)
+                    };
                     if strong {
                         self.carriers[owner] += 1;
                         self.out.facts.owner_has_carrier[owner] = true;
@@ -350,6 +368,7 @@ impl<'a, 's> Walker<'a, 's> {
                             deps,
                             owner,
                             all_conns,
+                            holder,
                         });
                     }
                 }
@@ -607,10 +626,16 @@ impl<'a, 's> Walker<'a, 's> {
                 key = msg_key(self, &arg_ty);
             }
             let msg_carrier = cf.arg_carrier & 1 != 0 || self.model.carries(&arg_ty);
+            let global = match self.holder_of(recv) {
+                Holder::Fresh => false,
+                Holder::Adt(d) => self.model.app_state_adts.contains(&d),
+                Holder::Param | Holder::Unknown => true,
+            };
             self.out.facts.channels.push(ChannelOp {
                 call: id as u32,
                 dir: ChannelDir::Send,
                 key,
+                global,
                 broadcast: crate::knowledge::path_ends_with_any(path, &know.broadcast),
                 msg_carrier,
                 msg_deps: cf.arg_deps.first().cloned().unwrap_or_default(),
@@ -623,6 +648,7 @@ impl<'a, 's> Walker<'a, 's> {
                 call: id as u32,
                 dir: ChannelDir::Recv,
                 key,
+                global: false,
                 broadcast: false,
                 msg_carrier: false,
                 msg_deps: Vec::new(),
@@ -941,6 +967,61 @@ impl<'a, 's> Walker<'a, 's> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Who holds a value: `self.events` is held by `Self`'s type, `agent.stream_sender()` by the
+    /// agent's, `broadcast::channel(16).0` by nobody else (fresh).
+    fn holder_of(&self, v: &VExpr) -> Holder {
+        let adt = |t: RTy| -> Option<DefId> {
+            let mut cur = t;
+            for _ in 0..6 {
+                match cur {
+                    RTy::Adt(d, _) => return Some(d),
+                    RTy::Ext(_, ref args) if cur.ext_name().is_some_and(is_deref_wrapper) => {
+                        cur = args.first().cloned().unwrap_or(RTy::Unknown)
+                    }
+                    _ => return None,
+                }
+            }
+            None
+        };
+        match v {
+            VExpr::Local(n) => match self.local(n) {
+                Some(l) => l.holder,
+                None => Holder::Unknown,
+            },
+            VExpr::Field(base, _) => match adt(self.eval(base)) {
+                Some(d) => Holder::Adt(d),
+                None => self.holder_of(base),
+            },
+            VExpr::TupleField(b, _) | VExpr::Unwrap(b) => self.holder_of(b),
+            VExpr::Call(k) => {
+                let Some(call) = self.body.calls.get(*k as usize) else {
+                    return Holder::Unknown;
+                };
+                match (&call.callee, &self.out.calls[*k as usize]) {
+                    (Callee::Method { recv, .. }, CallRes::Fns { .. }) => {
+                        match adt(self.eval(recv)) {
+                            Some(d) => Holder::Adt(d),
+                            None => self.holder_of(recv),
+                        }
+                    }
+                    (Callee::Method { recv, .. }, _) => self.holder_of(recv),
+                    (Callee::Path { path, .. }, _) => {
+                        if matches!(
+                            path.last_name(),
+                            "channel" | "unbounded_channel" | "bounded" | "unbounded"
+                        ) {
+                            Holder::Fresh
+                        } else {
+                            Holder::Unknown
+                        }
+                    }
+                    _ => Holder::Unknown,
+                }
+            }
+            _ => Holder::Unknown,
         }
     }
 

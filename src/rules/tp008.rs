@@ -60,7 +60,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
             .facts
             .channels
             .iter()
-            .filter(|op| op.dir == ChannelDir::Send && op.broadcast)
+            .filter(|op| op.dir == ChannelDir::Send && op.broadcast && op.global)
             .map(|op| (op.call, &op.msg_deps, "a broadcast channel"))
             .chain(
                 r.facts
