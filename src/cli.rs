@@ -317,7 +317,7 @@ fn debug(d: DebugCommand) -> i32 {
             };
             print_diags(&loaded);
             let mut t = loaded.timings;
-            let gr = build_graph(&loaded, &crate::config::Config::default(), &mut t);
+            let gr = crate::build_call_graph(&loaded, &crate::config::Config::default(), &mut t);
             let (ix, g) = (&gr.ix, &gr.graph);
             let out = match format {
                 GraphFormat::Text => graph::to_text(g, ix),

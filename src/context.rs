@@ -64,49 +64,53 @@ impl ContextModel {
         }
         // Aliases marked as context, or aliases of context types, by name.
         // Carrier ADTs: a fixed point over fields.
-        let adts: Vec<DefId> = (0..ix.defs.len())
-            .filter(|&d| matches!(ix.defs[d].kind, DefKind::Adt(_)))
-            .collect();
-        let mut first_round = true;
+        // Field types are resolved once (in parallel); the fixed point then only looks them up.
+        let adts: Vec<(DefId, Vec<(bool, RTy)>)> = {
+            use rayon::prelude::*;
+            (0..ix.defs.len())
+                .into_par_iter()
+                .filter_map(|d| {
+                    let DefKind::Adt(a) = ix.defs[d].kind else {
+                        return None;
+                    };
+                    let gens = [&a.generics[..]];
+                    let cx = TyCx {
+                        module: ix.defs[d].module,
+                        self_ty: None,
+                        generics: &gens,
+                        subst: &[],
+                    };
+                    let fields = a
+                        .fields
+                        .iter()
+                        .chain(a.variants.iter().flat_map(|v| v.fields.iter()))
+                        .map(|f| {
+                            let t = ix.resolve_ty(&f.ty, &cx);
+                            (m.names.contains(&f.name) && !is_os_thread_id(&t), t)
+                        })
+                        .collect();
+                    Some((d, fields))
+                })
+                .collect()
+        };
+        for (d, fields) in &adts {
+            if !m.context_adts.contains(d)
+                && fields.iter().any(|(named, t)| *named || m.is_context(t))
+            {
+                m.direct_carrier_adts.insert(*d);
+            }
+        }
         loop {
             let mut changed = false;
-            for &d in &adts {
-                if m.carrier_adts.contains(&d) || m.context_adts.contains(&d) {
+            for (d, fields) in &adts {
+                if m.carrier_adts.contains(d) || m.context_adts.contains(d) {
                     continue;
                 }
-                let DefKind::Adt(a) = ix.defs[d].kind else {
-                    continue;
-                };
-                let gens = [&a.generics[..]];
-                let cx = TyCx {
-                    module: ix.defs[d].module,
-                    self_ty: None,
-                    generics: &gens,
-                    subst: &[],
-                };
-                let fields = a
-                    .fields
-                    .iter()
-                    .chain(a.variants.iter().flat_map(|v| v.fields.iter()));
-                if first_round {
-                    let direct = fields.clone().any(|f| {
-                        let t = ix.resolve_ty(&f.ty, &cx);
-                        (m.names.contains(&f.name) && !is_os_thread_id(&t)) || m.is_context(&t)
-                    });
-                    if direct {
-                        m.direct_carrier_adts.insert(d);
-                    }
-                }
-                let carries = fields.clone().any(|f| {
-                    let t = ix.resolve_ty(&f.ty, &cx);
-                    (m.names.contains(&f.name) && !is_os_thread_id(&t)) || m.carries(&t)
-                });
-                if carries {
-                    m.carrier_adts.insert(d);
+                if fields.iter().any(|(named, t)| *named || m.carries(t)) {
+                    m.carrier_adts.insert(*d);
                     changed = true;
                 }
             }
-            first_round = false;
             if !changed {
                 break;
             }

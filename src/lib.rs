@@ -125,18 +125,40 @@ pub struct Graphs<'s> {
     pub graph: CallGraph,
 }
 
-/// Index, resolve and build the call graph of a loaded workspace.
+/// Index, resolve (with context facts) and build the call graph of a loaded workspace.
 pub fn build_graph<'s>(
     loaded: &'s Loaded,
     cfg: &config::Config,
     timings: &mut Timings,
 ) -> Graphs<'s> {
+    build(loaded, cfg, timings, true)
+}
+
+/// Index, resolve and build the call graph only (what `threadlint debug callgraph` shows).
+pub fn build_call_graph<'s>(
+    loaded: &'s Loaded,
+    cfg: &config::Config,
+    timings: &mut Timings,
+) -> Graphs<'s> {
+    build(loaded, cfg, timings, false)
+}
+
+fn build<'s>(
+    loaded: &'s Loaded,
+    cfg: &config::Config,
+    timings: &mut Timings,
+    facts: bool,
+) -> Graphs<'s> {
     let t0 = Instant::now();
     let ix = loaded.index();
     let know = knowledge::Knowledge::builtin().with_config(cfg);
-    let model = context::ContextModel::build(&ix, cfg, &know);
+    let model = if facts {
+        context::ContextModel::build(&ix, cfg, &know)
+    } else {
+        context::ContextModel::default()
+    };
     let t1 = Instant::now();
-    let res = resolve::resolve_all(&ix, &model, &know);
+    let res = resolve::resolve_all(&ix, &model, &know, facts);
     let t2 = Instant::now();
     let g = CallGraph::build(&ix, &res);
     let t3 = Instant::now();

@@ -46,15 +46,66 @@ pub struct Resolution {
 }
 
 /// Resolve every call and gather context facts, function by function, in parallel.
-pub fn resolve_all(ix: &Index, model: &ContextModel, know: &Knowledge) -> Resolution {
+/// Resolve every call; with `facts`, also gather the context facts the rules need (the call
+/// graph alone does not).
+pub fn resolve_all(ix: &Index, model: &ContextModel, know: &Knowledge, facts: bool) -> Resolution {
+    // Return types that do not depend on the receiver (`Self`) or generics, resolved once.
+    let rets: Vec<Option<RTy>> = (0..ix.fns.len())
+        .into_par_iter()
+        .map(|f| {
+            let def = ix.fns[f].def;
+            let ret = def.ret.as_ref()?;
+            let owner_generics: &[Generic] = match ix.fns[f].owner {
+                Owner::Impl(i) => &ix.impls[i].def.generics,
+                Owner::Trait(t) => match ix.defs[t].kind {
+                    DefKind::Trait(td) => &td.generics,
+                    _ => &[],
+                },
+                Owner::Free => &[],
+            };
+            if !owner_generics.is_empty() || mentions_self_or_generic(ret, def) {
+                return None;
+            }
+            let cx = TyCx {
+                module: ix.fns[f].module,
+                self_ty: None,
+                generics: &[],
+                subst: &[],
+            };
+            Some(ix.resolve_ty(ret, &cx))
+        })
+        .collect();
     let fns = (0..ix.fns.len())
         .into_par_iter()
         .map(|f| match &ix.fns[f].def.body {
-            Some(body) => Walker::new(ix, f, model, know, body).run(),
+            Some(body) => {
+                let mut w = Walker::new(ix, f, model, know, body);
+                w.rets = &rets;
+                w.facts = facts;
+                w.run()
+            }
             None => FnResolution::default(),
         })
         .collect();
     Resolution { fns }
+}
+
+/// Does a written return type mention `Self` or a generic parameter (of any kind)?
+fn mentions_self_or_generic(t: &Ty, def: &FnDef) -> bool {
+    match t {
+        Ty::Path(p) => p.segs.iter().any(|s| {
+            &*s.name == "Self"
+                || (p.segs.len() == 1
+                    && s.name.len() <= 2
+                    && s.name.chars().all(|c| c.is_ascii_uppercase()))
+                || def.generics.iter().any(|g| g.name == s.name)
+                || s.args.iter().any(|a| mentions_self_or_generic(a, def))
+        }),
+        Ty::Ref(t) | Ty::Slice(t) => mentions_self_or_generic(t, def),
+        Ty::Tuple(ts) => ts.iter().any(|t| mentions_self_or_generic(t, def)),
+        Ty::Bounds(_) => true,
+        _ => false,
+    }
 }
 
 struct Local {
@@ -85,6 +136,10 @@ enum Holder {
 
 struct Walker<'a, 's> {
     ix: &'a Index<'s>,
+    /// Receiver-independent return types, by function.
+    rets: &'a [Option<RTy>],
+    /// Gather context facts (not needed for the call graph alone).
+    facts: bool,
     model: &'a ContextModel,
     know: &'a Knowledge,
     body: &'s Body,
@@ -189,6 +244,8 @@ impl<'a, 's> Walker<'a, 's> {
         };
         Walker {
             ix,
+            rets: &[],
+            facts: true,
             model,
             know,
             body,
@@ -294,7 +351,9 @@ impl<'a, 's> Walker<'a, 's> {
         self.call_deps = vec![Vec::new(); n_calls];
         self.carriers = vec![0; n_closures + 1];
         self.tl_scope = vec![None; n_closures];
-        self.places = closure_places(body);
+        if self.facts {
+            self.places = closure_places(body);
+        }
         let mut params_open = true;
         for ev in &body.events {
             match ev {
@@ -323,8 +382,23 @@ impl<'a, 's> Walker<'a, 's> {
                         .map(|t| self.resolve_ty(t))
                         .filter(|t| !t.is_unknown());
                     let t = declared.unwrap_or_else(|| self.eval(value));
-                    let (vc, mut deps) = self.vfacts(value);
                     let owner = self.owner();
+                    if !self.facts {
+                        if let Some(s) = self.scopes.last_mut() {
+                            s.push(Local {
+                                name: name.clone(),
+                                ty: t,
+                                carrier: false,
+                                strong: false,
+                                deps: Vec::new(),
+                                owner,
+                                all_conns: false,
+                                holder: Holder::Unknown,
+                            });
+                        }
+                        continue;
+                    }
+                    let (vc, mut deps) = self.vfacts(value);
                     let named =
                         self.model.is_context_name(name) && !crate::context::is_os_thread_id(&t);
                     let carrier = vc || self.model.carries(&t) || named;
@@ -386,6 +460,7 @@ impl<'a, 's> Walker<'a, 's> {
                 Event::ClosureEnd(_) => {
                     self.closure_stack.pop();
                 }
+                Event::Assign(_) | Event::Return(_) if !self.facts => params_open = false,
                 Event::Assign(a) => {
                     params_open = false;
                     self.scan_struct_lits(&a.value);
@@ -417,6 +492,10 @@ impl<'a, 's> Walker<'a, 's> {
     }
 
     fn closure_start(&mut self, id: u32) {
+        if !self.facts {
+            self.closure_stack.push(id);
+            return;
+        }
         let c = id as usize;
         let parent = self.owner();
         let def = &self.closures[c];
@@ -447,6 +526,19 @@ impl<'a, 's> Walker<'a, 's> {
 
     fn call_event(&mut self, id: usize, c: &'s CallSite) {
         let (res, ty) = self.resolve_call(c);
+        if !self.facts {
+            for (ai, a) in c.args.iter().enumerate() {
+                if let RTy::Closure(cl) = self.eval(a) {
+                    if let Some(slot) = self.out.closure_handoff.get_mut(cl as usize) {
+                        slot.get_or_insert((id as u32, ai as u32));
+                    }
+                }
+            }
+            self.out.calls[id] = res;
+            self.out.call_owner[id] = self.closure_stack.last().copied();
+            self.call_tys[id] = ty;
+            return;
+        }
         let owner = self.owner();
         let ctx_in_scope = self.owner_ctx(owner);
         let mut cf = CallFacts {
@@ -1485,6 +1577,9 @@ impl<'a, 's> Walker<'a, 's> {
 
     /// The return type of a call to `f`, with `Self` = `self_ty`.
     fn ret_ty(&self, f: FnId, self_ty: Option<&RTy>) -> RTy {
+        if let Some(Some(t)) = self.rets.get(f) {
+            return t.clone();
+        }
         let info = &self.ix.fns[f];
         let Some(ret) = &info.def.ret else {
             return RTy::Unknown;
