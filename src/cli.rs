@@ -321,7 +321,7 @@ fn debug(d: DebugCommand) -> i32 {
             let (ix, g) = (&gr.ix, &gr.graph);
             let out = match format {
                 GraphFormat::Text => graph::to_text(g, ix),
-                GraphFormat::Json => graph::to_json(g, ix),
+                GraphFormat::Json => graph::to_json(g, ix, &gr.res),
                 GraphFormat::Dot => graph::to_dot(g, ix),
                 GraphFormat::Stats => serde_json::json!({
                     "crates": loaded.parsed.crate_roots.iter().filter(|r| r.is_some()).count(),
@@ -332,7 +332,7 @@ fn debug(d: DebugCommand) -> i32 {
                     "nodes": g.nodes.len(),
                     "edges": g.edges.len(),
                     "unresolved": g.unresolved.len(),
-                    "external": g.external.len(),
+                    "external": g.external_count,
                     "diagnostics": loaded.diags().len(),
                     "timings": t,
                 })

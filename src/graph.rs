@@ -76,7 +76,9 @@ pub struct CallGraph {
     pub nodes: Vec<Node>,
     pub edges: Vec<Edge>,
     pub unresolved: Vec<Unresolved>,
-    pub external: Vec<External>,
+    /// Calls that leave the workspace (`tokio::spawn`, `_::len`): counted here, listed on demand
+    /// by [`externals`].
+    pub external_count: usize,
     /// FnId → node (the same index: fn nodes come first).
     #[serde(skip)]
     pub closure_base: Vec<usize>,
@@ -155,11 +157,7 @@ impl CallGraph {
                         loc: call.loc,
                     }),
                     CallRes::Constructor => {}
-                    CallRes::External(p) => g.external.push(External {
-                        from,
-                        path: p.clone(),
-                        loc: call.loc,
-                    }),
+                    CallRes::External(_) => g.external_count += 1,
                     CallRes::Unresolved(reason) => g.unresolved.push(Unresolved {
                         from,
                         callee: call.callee_text(),
@@ -208,10 +206,30 @@ pub struct GraphReport<'a> {
     pub nodes: &'a [Node],
     pub edges: &'a [Edge],
     pub unresolved: &'a [Unresolved],
-    pub external: &'a [External],
+    pub external: Vec<External>,
 }
 
-pub fn to_json(g: &CallGraph, ix: &Index) -> String {
+/// Every call that leaves the workspace, for the JSON view.
+pub fn externals(g: &CallGraph, ix: &Index, res: &Resolution) -> Vec<External> {
+    let mut out = Vec::new();
+    for (f, info) in ix.fns.iter().enumerate() {
+        let Some(body) = &info.def.body else { continue };
+        let r = &res.fns[f];
+        for (ci, call) in body.calls.iter().enumerate() {
+            if let CallRes::External(p) = &r.calls[ci] {
+                let owner = r.call_owner.get(ci).copied().flatten();
+                out.push(External {
+                    from: owner.map_or(f, |c| g.closure_base[f] + c as usize),
+                    path: p.clone(),
+                    loc: call.loc,
+                });
+            }
+        }
+    }
+    out
+}
+
+pub fn to_json(g: &CallGraph, ix: &Index, res: &Resolution) -> String {
     let root = &ix.project.root;
     let report = GraphReport {
         files: ix
@@ -223,7 +241,7 @@ pub fn to_json(g: &CallGraph, ix: &Index) -> String {
         nodes: &g.nodes,
         edges: &g.edges,
         unresolved: &g.unresolved,
-        external: &g.external,
+        external: externals(g, ix, res),
     };
     serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
