@@ -1039,7 +1039,7 @@ impl<'a, 's> Walker<'a, 's> {
                     // in a message, only literals and fresh ids are.
                     let made_up = self
                         .fabricating(fv)
-                        .or_else(|| is_ctx.then(|| format!("`{}`", fv.display())));
+                        .or_else(|| is_ctx.then(|| format!("`{}`", self.value_text(fv))));
                     if let Some(what) = made_up {
                         self.fabricated(
                             lit.loc,
