@@ -67,6 +67,9 @@ pub struct Analysis<'g, 's> {
     pub is_tool: Vec<bool>,
     /// Per function: contexts may be created here.
     pub is_origin: Vec<bool>,
+    /// Per function: declared an origin (`#[origin]`, `[origins]`): what it returns is not made up
+    /// by its caller.
+    pub declared_origin: Vec<bool>,
     /// Node reaches a tool.
     pub on_path: Vec<bool>,
     /// Node is reachable from an entry, with the edge it was first reached by.
@@ -98,6 +101,7 @@ impl<'g, 's> Analysis<'g, 's> {
             is_entry: vec![false; n],
             is_tool: vec![false; n],
             is_origin: vec![false; gr.ix.fns.len()],
+            declared_origin: vec![false; gr.ix.fns.len()],
             on_path: vec![false; n],
             from_entry: vec![None; n],
             inner_entry: vec![false; n],
@@ -188,7 +192,11 @@ impl<'g, 's> Analysis<'g, 's> {
             .collect();
         for (f, info) in ix.fns.iter().enumerate() {
             let def = info.def;
-            let attr = |name: &str| def.attrs.iter().any(|a| a.last() == name);
+            let attr = |name: &str| {
+                def.attrs
+                    .iter()
+                    .any(|a| ix.attr_name(info.module, a) == name)
+            };
             // Entries: WebSocket parameters, `accept_async` callers, annotations, config.
             let param_names: Vec<&str> = def.params.iter().filter_map(|p| ty_last(&p.ty)).collect();
             let mut entry = param_names
@@ -246,15 +254,14 @@ impl<'g, 's> Analysis<'g, 's> {
                     .is_some_and(|d| self.gr.model.context_adts.contains(&d)),
                 _ => false,
             };
-            self.is_origin[f] = entry
-                || attr("origin")
-                || own_impl
+            self.declared_origin[f] = attr("origin")
                 || self
                     .cfg
                     .origins
                     .functions
                     .iter()
                     .any(|p| fn_pattern_matches(p, &info.qname));
+            self.is_origin[f] = entry || own_impl || self.declared_origin[f];
         }
         // Closures given to `on_upgrade` are entries too (they link the upgrade to the socket fn).
         for (f, r) in self.gr.res.fns.iter().enumerate() {

@@ -50,8 +50,11 @@ impl ContextModel {
         m.names.extend(cfg.context.names.iter().map(Name::new));
         // Context ADTs: by name, or marked `#[threadlint_macros::context]`.
         for (d, def) in ix.defs.iter().enumerate() {
-            let marked =
-                |attrs: &[crate::summary::Attr]| attrs.iter().any(|a| a.last() == "context");
+            let marked = |attrs: &[crate::summary::Attr]| {
+                attrs
+                    .iter()
+                    .any(|a| ix.attr_name(def.module, a) == "context")
+            };
             match def.kind {
                 DefKind::Adt(a) if m.type_names.contains(&a.name) || marked(&a.attrs) => {
                     if marked(&a.attrs) && !m.type_names.contains(&a.name) {

@@ -89,6 +89,8 @@ pub struct ChannelOp {
 #[derive(Clone, Debug)]
 pub struct Fabricated {
     pub owner: Option<u32>,
+    /// The call that makes the value, when it is a call (an origin's result is not made up).
+    pub call: Option<u32>,
     pub loc: Loc,
     /// What makes the value (`ThreadContext::default()`), for the message.
     pub what: String,

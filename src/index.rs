@@ -686,6 +686,28 @@ impl<'s> Index<'s> {
         out
     }
 
+    /// The name of a threadlint attribute as written in module `m`, resolved through `use` like a
+    /// call path (`use threadlint_macros::tool as skill; #[skill]` is `tool`); other attributes
+    /// by their last segment.
+    pub fn attr_name<'a>(&self, m: ModId, attr: &'a Attr) -> std::borrow::Cow<'a, str> {
+        let names: Vec<&str> = attr.path.iter().map(|s| &**s).collect();
+        if let PathRes::Res(Res::External(p)) = self.resolve_names(m, false, &names, Ns::Types) {
+            if let Some(rest) = p.strip_prefix("threadlint_macros::") {
+                return std::borrow::Cow::Owned(rest.to_string());
+            }
+        }
+        std::borrow::Cow::Borrowed(attr.last())
+    }
+
+    /// Is this attribute one of threadlint's (`threadlint_macros::allow`, not rustc's `allow`)?
+    pub fn is_threadlint_attr(&self, m: ModId, attr: &Attr) -> bool {
+        let names: Vec<&str> = attr.path.iter().map(|s| &**s).collect();
+        matches!(
+            self.resolve_names(m, false, &names, Ns::Types),
+            PathRes::Res(Res::External(p)) if p.starts_with("threadlint_macros::")
+        ) || attr.path.len() >= 2
+    }
+
     pub fn file_of_fn(&self, f: FnId) -> &std::path::Path {
         &self.parsed.files[self.fns[f].file].path
     }

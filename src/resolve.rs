@@ -401,6 +401,14 @@ impl<'a, 's> Walker<'a, 's> {
                     let (vc, mut deps) = self.vfacts(value);
                     let named =
                         self.model.is_context_name(name) && !crate::context::is_os_thread_id(&t);
+                    let declared_ctx = params_open
+                        && owner == 0
+                        && self.scopes.len() == 1
+                        && self.def.attrs.iter().any(|a| {
+                            self.ix.attr_name(self.module, a) == "propagates"
+                                && a.args.trim() == &**name
+                        });
+                    let named = named || declared_ctx;
                     let carrier = vc || self.model.carries(&t) || named;
                     let strong = carrier && (named || !self.model.deep_only(&t));
                     if params_open && owner == 0 && self.scopes.len() == 1 {
@@ -637,7 +645,11 @@ impl<'a, 's> Walker<'a, 's> {
             && cf.arg_carrier == 0
         {
             let args = if c.args.is_empty() { "" } else { "…" };
-            self.fabricated(c.loc, format!("`{}({args})`", c.callee_text()));
+            self.fabricated_by(
+                c.loc,
+                format!("`{}({args})`", c.callee_text()),
+                Some(id as u32),
+            );
         }
         // A literal or a fresh id passed where a context parameter is expected.
         if cf.arg_fabricated != 0 {
@@ -812,11 +824,17 @@ impl<'a, 's> Walker<'a, 's> {
     }
 
     fn fabricated(&mut self, loc: Loc, what: String) {
+        self.fabricated_by(loc, what, None);
+    }
+
+    fn fabricated_by(&mut self, loc: Loc, what: String, call: Option<u32>) {
         let owner = self.closure_stack.last().copied();
-        self.out
-            .facts
-            .fabricated
-            .push(Fabricated { owner, loc, what });
+        self.out.facts.fabricated.push(Fabricated {
+            owner,
+            call,
+            loc,
+            what,
+        });
     }
 
     fn shared_write(&mut self, loc: Loc, slot: String, value: String) {

@@ -48,10 +48,10 @@ fn collect(a: &Analysis) -> Vec<Suppression> {
             });
         }
     }
-    let mut item = |file: usize, attrs: &[crate::summary::Attr], span: Loc| {
+    let mut item = |file: usize, module: usize, attrs: &[crate::summary::Attr], span: Loc| {
         for at in attrs {
-            // `threadlint_macros::allow(…)`, `tl::allow(…)`: rustc's own `#[allow]` has one segment.
-            if at.last() != "allow" || at.path.len() < 2 {
+            // `threadlint_macros::allow(…)`, `tl::allow(…)`, a renamed import of it; not rustc's `#[allow]`.
+            if ix.attr_name(module, at) != "allow" || !ix.is_threadlint_attr(module, at) {
                 continue;
             }
             out.push(Suppression {
@@ -67,10 +67,10 @@ fn collect(a: &Analysis) -> Vec<Suppression> {
         }
     };
     for f in &ix.fns {
-        item(f.file, &f.def.attrs, f.def.item_loc);
+        item(f.file, f.module, &f.def.attrs, f.def.item_loc);
     }
     for im in &ix.impls {
-        item(im.file, &im.def.attrs, im.def.loc);
+        item(im.file, im.module, &im.def.attrs, im.def.loc);
     }
     out
 }

@@ -53,6 +53,35 @@ fn check(a: &Analysis) -> Vec<Finding> {
                     !own && !toolless
                 })
                 .collect();
+            // `#[propagates(p)]` on the callee: whatever is passed as `p` is the context.
+            let dropped: Vec<usize> =
+                dropped
+                    .into_iter()
+                    .filter(|&t| {
+                        let tdef = ix.fns[a.node_fn(t).0].def;
+                        let Some(p) = tdef.attrs.iter().find(|at| {
+                            ix.attr_name(ix.fns[a.node_fn(t).0].module, at) == "propagates"
+                        }) else {
+                            return true;
+                        };
+                        let name = p.args.trim();
+                        let offset = usize::from(
+                            matches!(call.callee, crate::summary::Callee::Path { .. })
+                                && tdef.self_param.is_some(),
+                        );
+                        let index = if name == "self" {
+                            None
+                        } else {
+                            tdef.params
+                                .iter()
+                                .position(|q| q.name.as_deref() == Some(name))
+                        };
+                        match index {
+                            Some(i) => call.args.len() <= i + offset,
+                            None => !matches!(call.callee, crate::summary::Callee::Method { .. }),
+                        }
+                    })
+                    .collect();
             let Some(&t) = dropped.first() else { continue };
             let from = a.node(f, r.call_owner[k]);
             let ctx = cf.ctx_name.as_deref().unwrap_or("a thread context");

@@ -23,7 +23,12 @@ pub fn declared_entries_reaching_no_tool(a: &Analysis) -> Vec<Finding> {
     let ix = &a.gr.ix;
     let mut out = Vec::new();
     for (f, info) in ix.fns.iter().enumerate() {
-        let Some(attr) = info.def.attrs.iter().find(|at| at.last() == "entry") else {
+        let Some(attr) = info
+            .def
+            .attrs
+            .iter()
+            .find(|at| ix.attr_name(info.module, at) == "entry")
+        else {
             continue;
         };
         if a.on_path[f] {

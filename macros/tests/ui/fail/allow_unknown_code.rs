@@ -1,0 +1,4 @@
+#[threadlint_macros::allow(TP011, reason = "typo")]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[threadlint_macros::allow(reason = "nothing named")]
+fn f() {}
+
+fn main() {}

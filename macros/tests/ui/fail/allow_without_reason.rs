@@ -1,0 +1,4 @@
+#[threadlint_macros::allow(TP001)]
+fn f() {}
+
+fn main() {}

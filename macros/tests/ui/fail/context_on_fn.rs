@@ -1,0 +1,6 @@
+#[threadlint_macros::context]
+fn thread() -> u64 {
+    0
+}
+
+fn main() {}

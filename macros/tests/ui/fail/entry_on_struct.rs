@@ -1,0 +1,4 @@
+#[threadlint_macros::entry]
+pub struct Socket;
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[threadlint_macros::entry(websocket)]
+fn on_frame() {}
+
+fn main() {}

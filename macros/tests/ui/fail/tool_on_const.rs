@@ -1,0 +1,4 @@
+#[threadlint_macros::tool]
+const SEARCH: &str = "search";
+
+fn main() {}
