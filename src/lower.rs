@@ -601,11 +601,7 @@ impl Lowerer {
             let (v, _) = b.block_inner(blk);
             b.ev(Event::Return(v));
             b.ev(Event::Exit);
-            let mut body = b.body;
-            body.events.shrink_to_fit();
-            body.calls.shrink_to_fit();
-            body.closures.shrink_to_fit();
-            body
+            b.body
         });
         let end = block
             .map(|b| b.brace_token.span.close())
@@ -822,6 +818,11 @@ impl<'l> BodyBuilder<'l> {
     }
 
     fn ev(&mut self, e: Event) {
+        // An empty scope (`{ Enter, Exit }`) says nothing: drop it.
+        if matches!(e, Event::Exit) && matches!(self.body.events.last(), Some(Event::Enter)) {
+            self.body.events.pop();
+            return;
+        }
         self.body.events.push(e);
     }
 
