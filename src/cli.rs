@@ -58,6 +58,12 @@ pub struct CheckArgs {
     /// Exit with status 0 even when there are findings.
     #[arg(long)]
     pub exit_zero: bool,
+    /// Write the report to this file (for SARIF upload); the terminal gets the summary.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+    /// Print the number of findings per rule.
+    #[arg(long)]
+    pub statistics: bool,
     /// Also analyze test code (`#[cfg(test)]`, `#[test]`, tests/, benches/, examples/).
     #[arg(long)]
     pub include_tests: bool,
@@ -79,6 +85,8 @@ pub enum CheckFormat {
     Human,
     Concise,
     Json,
+    Sarif,
+    Github,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -228,17 +236,32 @@ fn check(args: CheckArgs) -> i32 {
                     s
                 }
                 CheckFormat::Json => crate::report::json(&findings, &src),
+                CheckFormat::Sarif => crate::report::sarif(&findings, &src),
+                CheckFormat::Github => crate::report::github(&findings, &src),
             };
-            println!("{}", out.trim_end());
-            findings
+            match &args.output {
+                Some(path) => {
+                    if let Err(e) = std::fs::write(path, format!("{}\n", out.trim_end())) {
+                        eprintln!("threadlint: error: cannot write {}: {e}", path.display());
+                        return Err(EXIT_ERROR);
+                    }
+                    println!("{}", crate::report::summary(&findings, &src));
+                    println!("Report written to {}.", path.display());
+                }
+                None => println!("{}", out.trim_end()),
+            }
+            if args.statistics {
+                println!("{}", crate::report::statistics(&findings).trim_end());
+            }
+            Ok(findings
                 .iter()
-                .any(|f| f.level >= crate::rules::Level::Warning)
+                .any(|f| f.level >= crate::rules::Level::Warning))
         },
     );
     match result {
-        Ok(true) if !args.exit_zero => EXIT_FINDINGS,
-        Ok(_) => EXIT_OK,
-        Err(code) => code,
+        Ok(Ok(true)) if !args.exit_zero => EXIT_FINDINGS,
+        Ok(Ok(_)) => EXIT_OK,
+        Ok(Err(code)) | Err(code) => code,
     }
 }
 

@@ -26,6 +26,19 @@ impl Sources {
                 .collect(),
         }
     }
+    /// The workspace root as a `file://` URI ending in `/` (SARIF's `%SRCROOT%`).
+    pub fn root_uri(&self) -> String {
+        let abs = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
+        let mut s = abs.to_string_lossy().replace('\\', "/");
+        if !s.ends_with('/') {
+            s.push('/');
+        }
+        if !s.starts_with('/') {
+            s.insert(0, '/');
+        }
+        format!("file://{s}")
+    }
+
     pub fn display(&self, file: usize) -> String {
         self.files
             .get(file)
@@ -197,4 +210,199 @@ pub fn json(findings: &[Finding], src: &Sources) -> String {
         }
     }))
     .unwrap_or_default()
+}
+
+/// A fingerprint that survives moved lines: the rule, the file, and the message (which names
+/// values, never line numbers). FNV-1a, 64 bits, as hex.
+pub fn fingerprint(f: &Finding, src: &Sources) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in [f.code, &src.display(f.file), &f.message] {
+        for b in part.bytes().chain(std::iter::once(0)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+fn sarif_level(l: Level) -> &'static str {
+    match l {
+        Level::Error => "error",
+        Level::Warning => "warning",
+        _ => "note",
+    }
+}
+
+/// The first paragraph of a section of a rule's doc (`## What it does`), as plain text.
+fn doc_section(doc: &str, heading: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in doc.lines() {
+        if line.starts_with("## ") {
+            if inside {
+                break;
+            }
+            inside = line.trim_start_matches("## ").trim() == heading;
+            continue;
+        }
+        if inside {
+            if line.trim().is_empty() && !out.is_empty() {
+                break;
+            }
+            if !line.trim().is_empty() {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(line.trim());
+            }
+        }
+    }
+    out
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        s.chars().take(max - 1).collect::<String>() + "…"
+    }
+}
+
+/// SARIF 2.1.0 for GitHub code scanning.
+pub fn sarif(findings: &[Finding], src: &Sources) -> String {
+    use serde_json::json;
+    let rules: Vec<serde_json::Value> = crate::rules::RULES
+        .iter()
+        .map(|r| {
+            let full = doc_section(r.doc, "What it does");
+            json!({
+                "id": r.code,
+                "name": r.name,
+                "shortDescription": { "text": clip(r.summary, 1024) },
+                "fullDescription": { "text": clip(if full.is_empty() { r.summary } else { &full }, 1024) },
+                "help": { "text": clip(&r.doc.replace("```rust", "```"), 1024 * 8), "markdown": r.doc },
+                "helpUri": format!("https://github.com/threadlint/threadlint/blob/main/rules/{}.md", r.code),
+                "defaultConfiguration": { "level": sarif_level(r.level) },
+                "properties": { "tags": ["threadlint", "concurrency", "security", "multi-tenant"], "precision": "high" },
+            })
+        })
+        .collect();
+    let location = |file: usize, loc: crate::summary::Loc, message: Option<&str>| {
+        let mut v = json!({
+            "physicalLocation": {
+                "artifactLocation": { "uri": src.display(file), "uriBaseId": "%SRCROOT%" },
+                "region": {
+                    "startLine": loc.line.max(1),
+                    "startColumn": loc.col.max(1),
+                    "endLine": loc.end_line.max(loc.line).max(1),
+                    "endColumn": if loc.end_line == loc.line { loc.end_col.max(loc.col + 1) } else { loc.end_col.max(1) },
+                }
+            }
+        });
+        if let Some(m) = message {
+            v["message"] = json!({ "text": m });
+        }
+        v
+    };
+    let results: Vec<serde_json::Value> = findings
+        .iter()
+        .map(|f| {
+            let index = crate::rules::RULES.iter().position(|r| r.code == f.code).unwrap_or(0);
+            let steps: Vec<serde_json::Value> = f
+                .path
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let handoff = s.mark.map(|m| format!(" ({})", m.symbol())).unwrap_or_default();
+                    json!({
+                        "location": location(s.file, s.loc, Some(&format!("{}. {}{handoff}", i + 1, s.node))),
+                        "nestingLevel": 0,
+                        "executionOrder": i + 1,
+                    })
+                })
+                .collect();
+            let related: Vec<serde_json::Value> = f
+                .path
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let mut l = location(s.file, s.loc, Some(&format!("step {}: {}", i + 1, s.node)));
+                    l["id"] = json!(i + 1);
+                    l
+                })
+                .collect();
+            let mut r = json!({
+                "ruleId": f.code,
+                "ruleIndex": index,
+                "level": sarif_level(f.level),
+                "message": { "text": format!("{} — {}", f.message, f.help) },
+                "locations": [location(f.file, f.loc, None)],
+                "partialFingerprints": { "threadlintFingerprint/v1": fingerprint(f, src) },
+            });
+            if !steps.is_empty() {
+                r["codeFlows"] = json!([{ "threadFlows": [{ "locations": steps }] }]);
+                r["relatedLocations"] = json!(related);
+            }
+            r
+        })
+        .collect();
+    let root = src.root_uri();
+    serde_json::to_string_pretty(&json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "threadlint",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/threadlint/threadlint",
+                "rules": rules,
+            }},
+            "originalUriBaseIds": { "%SRCROOT%": { "uri": root } },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }]
+    }))
+    .unwrap_or_default()
+}
+
+/// `::error file=…,line=…::…` workflow commands for GitHub Actions.
+pub fn github(findings: &[Finding], src: &Sources) -> String {
+    let data = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let prop = |s: &str| data(s).replace(':', "%3A").replace(',', "%2C");
+    let mut s = String::new();
+    for f in findings {
+        let cmd = match f.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            _ => "notice",
+        };
+        let _ = writeln!(
+            s,
+            "::{cmd} file={},line={},col={},endLine={},endColumn={},title={}::{}",
+            prop(&src.display(f.file)),
+            f.loc.line,
+            f.loc.col,
+            f.loc.end_line,
+            f.loc.end_col,
+            prop(&format!("{} {}", f.code, f.name)),
+            data(&format!("{} ({})", f.message, f.help))
+        );
+    }
+    s
+}
+
+/// `--statistics`: findings per rule.
+pub fn statistics(findings: &[Finding]) -> String {
+    let mut s = String::new();
+    for r in crate::rules::RULES {
+        let n = findings.iter().filter(|f| f.code == r.code).count();
+        if n > 0 {
+            let _ = writeln!(s, "{n:>5}  {}  {}", r.code, r.name);
+        }
+    }
+    s
 }

@@ -457,3 +457,139 @@ fn rules_and_explain() {
     let out = threadlint().args(["explain", "TP999"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn sarif_for_code_scanning() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("threadlint.sarif");
+    let out = threadlint()
+        .args(["check", "--format", "sarif", "-o"])
+        .arg(&report)
+        .arg(fixture("chat-platform"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    // The terminal gets the summary; the file gets the report.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Found 8 problems") && stdout.contains("Report written to"),
+        "{stdout}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 10);
+    for r in rules {
+        assert!(
+            r["fullDescription"]["text"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .count()
+                <= 1024
+        );
+        assert!(r["help"]["markdown"].as_str().unwrap().starts_with("# TP"));
+    }
+    assert!(run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap()
+        .starts_with("file:///"));
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 8);
+    for r in results {
+        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], r["ruleId"]);
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        assert!(!loc["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .starts_with('/'));
+        assert!(loc["region"]["startColumn"].as_u64().unwrap() >= 1);
+        assert!(
+            r["partialFingerprints"]["threadlintFingerprint/v1"]
+                .as_str()
+                .unwrap()
+                .len()
+                == 16
+        );
+    }
+    let tp001 = results.iter().find(|r| r["ruleId"] == "TP001").unwrap();
+    assert!(
+        tp001["codeFlows"][0]["threadFlows"][0]["locations"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 3
+    );
+    assert!(!tp001["relatedLocations"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn fingerprints_survive_moved_lines() {
+    let fp = |src: &str| {
+        let dir = small("", None);
+        std::fs::write(dir.path().join("src/lib.rs"), src).unwrap();
+        let out = threadlint()
+            .args(["check", "--format", "sarif"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut fps: Vec<(String, String, u64)> = v["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["ruleId"].as_str().unwrap().to_string(),
+                    r["partialFingerprints"]["threadlintFingerprint/v1"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                    r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                        .as_u64()
+                        .unwrap(),
+                )
+            })
+            .collect();
+        fps.sort();
+        fps
+    };
+    let before = fp(&SMALL.replace("//MARK", ""));
+    let after = fp(&format!("\n\n\n{}", SMALL.replace("//MARK", "")));
+    assert_eq!(before.len(), 2);
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(
+            (&b.0, &b.1),
+            (&a.0, &a.1),
+            "fingerprint changed when lines moved"
+        );
+        assert_eq!(b.2 + 3, a.2);
+    }
+}
+
+#[test]
+fn github_annotations_and_statistics() {
+    let out = threadlint()
+        .args(["check", "--format", "github", "--statistics"])
+        .arg(fixture("chat-platform"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("::error file=src/handler.rs,line=98,col=23,endLine=98,endColumn=74,title=TP001 dropped-at-call::"),
+        "{text}"
+    );
+    assert!(
+        text.contains("::warning file=src/tools/mod.rs,line=65,"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    1  TP005  tool-without-context"),
+        "{text}"
+    );
+}
