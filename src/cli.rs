@@ -64,6 +64,21 @@ pub struct CheckArgs {
     /// Print the number of findings per rule.
     #[arg(long)]
     pub statistics: bool,
+    /// Only report findings that are not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the current findings in a baseline file (and exit 0).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// The Cargo.toml of the workspace or package (as `cargo` takes it).
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Report on this package of the workspace only.
+    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    pub package: Option<String>,
+    /// Report on the whole workspace (the default for a workspace root).
+    #[arg(long)]
+    pub workspace: bool,
     /// Also analyze test code (`#[cfg(test)]`, `#[test]`, tests/, benches/, examples/).
     #[arg(long)]
     pub include_tests: bool,
@@ -176,7 +191,27 @@ fn analyze<R>(
     config: Option<&std::path::Path>,
     then: impl FnOnce(&crate::analysis::Analysis) -> R,
 ) -> Result<R, i32> {
-    let loaded = load(paths, Options { include_tests }).map_err(error)?;
+    analyze_scoped(paths, include_tests, config, None, false, then)
+}
+
+fn analyze_scoped<R>(
+    paths: &[PathBuf],
+    include_tests: bool,
+    config: Option<&std::path::Path>,
+    package: Option<&str>,
+    workspace: bool,
+    then: impl FnOnce(&crate::analysis::Analysis) -> R,
+) -> Result<R, i32> {
+    let mut loaded = load(paths, Options { include_tests }).map_err(error)?;
+    if workspace {
+        loaded.project.focus.clear();
+    }
+    if let Some(name) = package {
+        match loaded.project.packages.iter().find(|p| p.name == name) {
+            Some(p) => loaded.project.focus = vec![p.dir.clone()],
+            None => return Err(error(format!("no package named `{name}` in the workspace"))),
+        }
+    }
     print_diags(&loaded);
     if loaded.parsed.files.is_empty() {
         return Err(error("no Rust files could be analyzed"));
@@ -206,10 +241,23 @@ fn check(args: CheckArgs) -> i32 {
         }
     }
     let focus_paths = args.paths.clone();
-    let result = analyze(
-        &args.paths,
+    let mut paths = args.paths.clone();
+    if let Some(m) = &args.manifest_path {
+        paths.push(m.clone());
+    }
+    let baseline = match &args.baseline {
+        Some(path) => match crate::baseline::read(path) {
+            Ok(b) => Some(b),
+            Err(e) => return error(e),
+        },
+        None => None,
+    };
+    let result = analyze_scoped(
+        &paths,
         args.include_tests,
         args.config.as_deref(),
+        args.package.as_deref(),
+        args.workspace,
         |a| {
             let mut findings = crate::rules::run_all(a);
             findings.retain(|f| {
@@ -224,6 +272,26 @@ fn check(args: CheckArgs) -> i32 {
             }
             let _ = &focus_paths;
             let src = crate::report::Sources::new(a);
+            if let Some(path) = &args.write_baseline {
+                if let Err(e) = crate::baseline::write(path, &findings, &src) {
+                    eprintln!("threadlint: error: {e}");
+                    return Err(EXIT_ERROR);
+                }
+                println!(
+                    "Recorded {} findings in {}; `--baseline {}` reports only new ones.",
+                    findings.len(),
+                    path.display(),
+                    path.display()
+                );
+                return Ok(false);
+            }
+            if let Some(b) = &baseline {
+                let before = findings.len();
+                crate::baseline::filter(b, &mut findings, &src);
+                if before > findings.len() && args.format == CheckFormat::Human {
+                    println!("{} findings are in the baseline.", before - findings.len());
+                }
+            }
             let out = match args.format {
                 CheckFormat::Human => {
                     let mut s = crate::report::human(&findings, &src);

@@ -7,6 +7,7 @@
 //! [`graph`] (the call graph) → rules and reports.
 
 pub mod analysis;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod context;
