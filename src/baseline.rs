@@ -42,12 +42,22 @@ pub fn write(path: &Path, findings: &[Finding], src: &Sources) -> Result<(), Str
 }
 
 pub fn read(path: &Path) -> Result<Baseline, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
     let file: File = serde_json::from_str(&text).map_err(|e| {
-        format!("{}:{}:{}: not a threadlint baseline: {e}", path.display(), e.line(), e.column())
+        format!(
+            "{}:{}:{}: not a threadlint baseline: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
     })?;
     if file.version != 1 {
-        return Err(format!("{}: unsupported baseline version {}", path.display(), file.version));
+        return Err(format!(
+            "{}: unsupported baseline version {}",
+            path.display(),
+            file.version
+        ));
     }
     let mut map = HashMap::new();
     for e in file.findings {

@@ -593,3 +593,96 @@ fn github_annotations_and_statistics() {
         "{text}"
     );
 }
+
+#[test]
+fn baseline_reports_only_new_findings() {
+    let dir = small("", None);
+    let base = dir.path().join("baseline.json");
+    let out = threadlint()
+        .args(["check", "--write-baseline"])
+        .arg(&base)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Recorded 2 findings"));
+    // Same code, lines moved: nothing new.
+    std::fs::write(
+        dir.path().join("src/lib.rs"),
+        format!("// header\n\n{}", SMALL.replace("//MARK", "")),
+    )
+    .unwrap();
+    let (code, out) = concise(dir.path(), &["--baseline", base.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.trim(), "No problems found.");
+    // A new drop is reported.
+    let src = std::fs::read_to_string(dir.path().join("src/lib.rs")).unwrap();
+    std::fs::write(
+        dir.path().join("src/lib.rs"),
+        src.replace("    run(q);", "    run(q);\n    run(\"again\");"),
+    )
+    .unwrap();
+    let (code, out) = concise(dir.path(), &["--baseline", base.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.contains(": TP001")).count(),
+        1,
+        "{out}"
+    );
+    // A broken baseline is a clear error.
+    std::fs::write(&base, "{ not json").unwrap();
+    let out = threadlint()
+        .args(["check", "--baseline"])
+        .arg(&base)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("not a threadlint baseline"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn cargo_style_package_selection() {
+    let ws = fixture("rules/workspace-multi");
+    let out = Command::cargo_bin("cargo-threadlint")
+        .unwrap()
+        .args(["threadlint", "--format", "concise", "--manifest-path"])
+        .arg(ws.join("Cargo.toml"))
+        .args(["-p", "agents"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("crates/agents/src/registry.rs") && !text.contains("crates/transport"),
+        "{text}"
+    );
+    let out = Command::cargo_bin("cargo-threadlint")
+        .unwrap()
+        .args([
+            "threadlint",
+            "--workspace",
+            "--format",
+            "concise",
+            "--manifest-path",
+        ])
+        .arg(ws.join("Cargo.toml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("crates/agents") && text.contains("crates/transport"),
+        "{text}"
+    );
+    let out = threadlint()
+        .args(["check", "-p", "nope"])
+        .arg(&ws)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("no package named `nope`"));
+}

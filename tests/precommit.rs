@@ -6,15 +6,21 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn run(cmd: &mut Command) -> std::process::Output {
-    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
 fn ensure_pre_commit() {
     let ok = |o: &std::process::Output| o.status.success();
-    if ok(&run(Command::new("python3").args(["-m", "pre_commit", "--version"]))) {
+    if ok(&run(Command::new("python3").args([
+        "-m",
+        "pre_commit",
+        "--version",
+    ]))) {
         return;
     }
-    let install = run(Command::new("python3").args(["-m", "pip", "install", "--quiet", "pre-commit"]));
+    let install =
+        run(Command::new("python3").args(["-m", "pip", "install", "--quiet", "pre-commit"]));
     assert!(
         ok(&install),
         "installing pre-commit failed: {}",
@@ -38,9 +44,16 @@ fn copy_dir(from: &Path, to: &Path) {
 /// A git repo holding `fixture`, with the threadlint hook configured at this repo's HEAD.
 fn repo_with(fixture: &str, home: &Path) -> (tempfile::TempDir, std::process::Output) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let head = run(Command::new("git").arg("-C").arg(&root).args(["rev-parse", "HEAD"]));
+    let head = run(Command::new("git")
+        .arg("-C")
+        .arg(&root)
+        .args(["rev-parse", "HEAD"]));
     let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
-    assert_eq!(head.len(), 40, "this repository has no commit to install the hook from");
+    assert_eq!(
+        head.len(),
+        40,
+        "this repository has no commit to install the hook from"
+    );
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&root.join("fixtures").join(fixture), dir.path());
     std::fs::write(
@@ -53,7 +66,11 @@ fn repo_with(fixture: &str, home: &Path) -> (tempfile::TempDir, std::process::Ou
     .unwrap();
     let git = |args: &[&str]| {
         let o = run(Command::new("git").arg("-C").arg(dir.path()).args(args));
-        assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     };
     git(&["init", "-q"]);
     git(&["add", "-A"]);
@@ -73,12 +90,23 @@ fn hook_fails_on_the_broken_demo_and_passes_on_the_fixed_one() {
     ensure_pre_commit();
     let home = tempfile::tempdir().unwrap();
     let (_d, out) = repo_with("chat-platform", home.path());
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("threadlint") && text.contains("Failed"), "{text}");
+    assert!(
+        text.contains("threadlint") && text.contains("Failed"),
+        "{text}"
+    );
     assert!(text.contains("error[TP001]"), "{text}");
     let (_d, out) = repo_with("chat-platform-fixed", home.path());
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("Passed"), "{text}");
 }

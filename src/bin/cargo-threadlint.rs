@@ -9,8 +9,22 @@ fn main() {
         *first = "cargo threadlint".into();
     }
     // `cargo threadlint`, `cargo threadlint --workspace`, `cargo threadlint -p x`: check.
-    let subcommands = ["check", "paths", "rules", "explain", "debug", "help", "--help", "-h", "--version", "-V"];
-    if !args.get(1).is_some_and(|a| subcommands.iter().any(|s| a == s)) {
+    let subcommands = [
+        "check",
+        "paths",
+        "rules",
+        "explain",
+        "debug",
+        "help",
+        "--help",
+        "-h",
+        "--version",
+        "-V",
+    ];
+    if !args
+        .get(1)
+        .is_some_and(|a| subcommands.iter().any(|s| a == s))
+    {
         args.insert(1, "check".into());
     }
     std::process::exit(threadlint::cli::run(args));
