@@ -64,6 +64,9 @@ pub struct CheckArgs {
     /// Print the number of findings per rule.
     #[arg(long)]
     pub statistics: bool,
+    /// Colour in the human report: auto (a terminal, unless NO_COLOR), always, never.
+    #[arg(long, value_parser = ["auto", "always", "never"], default_value = "auto")]
+    pub color: String,
     /// Only report findings that are not in this baseline file.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -219,7 +222,25 @@ fn analyze_scoped<R>(
     let cfg = match crate::config::load(&loaded.project.root, config) {
         Ok(c) => c,
         Err(d) => {
-            eprintln!("{}", d.render(&loaded.project.root));
+            // Point into the TOML when we know where.
+            let text = std::fs::read_to_string(&d.file).ok();
+            match (d.loc, text) {
+                (Some(loc), Some(text)) => eprint!(
+                    "{}",
+                    crate::report::miette_snippet(
+                        &crate::diagnostic::display_path(&d.file, &loaded.project.root),
+                        text,
+                        loc,
+                        &d.render(&loaded.project.root),
+                        "threadlint::config",
+                        miette::Severity::Error,
+                        "see the configuration keys in the README (SPEC §6)",
+                        "here",
+                        crate::report::use_color("auto"),
+                    )
+                ),
+                _ => eprintln!("{}", d.render(&loaded.project.root)),
+            }
             return Err(EXIT_ERROR);
         }
     };
@@ -294,7 +315,8 @@ fn check(args: CheckArgs) -> i32 {
             }
             let out = match args.format {
                 CheckFormat::Human => {
-                    let mut s = crate::report::human(&findings, &src);
+                    let color = args.output.is_none() && crate::report::use_color(&args.color);
+                    let mut s = crate::report::human_miette(&findings, &src, color);
                     s.push_str(&crate::report::summary(&findings, &src));
                     s
                 }

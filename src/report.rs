@@ -1,7 +1,6 @@
 //! Rendering findings for people (`human`, `concise`) and machines (`json`).
 
 use std::fmt::Write;
-use std::path::Path;
 
 use crate::analysis::Analysis;
 use crate::diagnostic::display_path;
@@ -9,7 +8,7 @@ use crate::rules::{Finding, Level};
 
 pub struct Sources {
     root: std::path::PathBuf,
-    files: Vec<std::path::PathBuf>,
+    pub files: Vec<std::path::PathBuf>,
 }
 
 impl Sources {
@@ -45,55 +44,6 @@ impl Sources {
             .map(|p| display_path(p, &self.root))
             .unwrap_or_default()
     }
-    fn line(&self, file: usize, line: u32) -> Option<String> {
-        let p: &Path = self.files.get(file)?;
-        let text = std::fs::read_to_string(p).ok()?;
-        text.lines()
-            .nth(line.saturating_sub(1) as usize)
-            .map(String::from)
-    }
-}
-
-pub fn human(findings: &[Finding], src: &Sources) -> String {
-    let mut s = String::new();
-    for f in findings {
-        let file = src.display(f.file);
-        let _ = writeln!(s, "{}[{}]: {}", f.level.as_str(), f.code, f.message);
-        let _ = writeln!(s, "  --> {file}:{}:{}", f.loc.line, f.loc.col);
-        if let Some(line) = src.line(f.file, f.loc.line) {
-            let num = f.loc.line.to_string();
-            let pad = " ".repeat(num.len());
-            let start = f.loc.col.saturating_sub(1) as usize;
-            let width = if f.loc.end_line == f.loc.line {
-                f.loc.end_col.saturating_sub(f.loc.col).max(1) as usize
-            } else {
-                line.chars().count().saturating_sub(start).max(1)
-            };
-            let _ = writeln!(s, "{pad} |");
-            let _ = writeln!(s, "{num} | {line}");
-            let _ = writeln!(s, "{pad} | {}{}", " ".repeat(start), "^".repeat(width));
-            let _ = writeln!(s, "{pad} = help: {}", f.help);
-            if !f.path.is_empty() {
-                let _ = writeln!(s, "{pad} = path:");
-                for (i, st) in f.path.iter().enumerate() {
-                    let mark = st
-                        .mark
-                        .map(|m| format!(" {}", m.symbol()))
-                        .unwrap_or_default();
-                    let _ = writeln!(
-                        s,
-                        "{pad}     {}. {} ({}:{}){mark}",
-                        i + 1,
-                        st.node,
-                        src.display(st.file),
-                        st.loc.line
-                    );
-                }
-            }
-        }
-        s.push('\n');
-    }
-    s
 }
 
 pub fn concise(findings: &[Finding], src: &Sources) -> String {
@@ -403,6 +353,188 @@ pub fn statistics(findings: &[Finding]) -> String {
         if n > 0 {
             let _ = writeln!(s, "{n:>5}  {}  {}", r.code, r.name);
         }
+    }
+    s
+}
+
+/// Should the human report use colour? `--color always|never`, else `NO_COLOR` / `CLICOLOR_FORCE`,
+/// else whether stdout is a terminal.
+pub fn use_color(choice: &str) -> bool {
+    use std::io::IsTerminal;
+    match choice {
+        "always" => true,
+        "never" => false,
+        _ => {
+            if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                false
+            } else if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0")
+            {
+                true
+            } else {
+                std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+/// Byte offset of a 1-based (line, char column) position in `text`.
+fn byte_offset(text: &str, line: u32, col: u32) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line as usize {
+            let c = l
+                .char_indices()
+                .nth(col.saturating_sub(1) as usize)
+                .map_or(l.trim_end_matches('\n').len(), |(b, _)| b);
+            return offset + c;
+        }
+        offset += l.len();
+    }
+    text.len()
+}
+
+#[derive(Debug)]
+struct MietteFinding {
+    message: String,
+    code: String,
+    severity: miette::Severity,
+    help: String,
+    source: miette::NamedSource<String>,
+    span: miette::SourceSpan,
+    label: &'static str,
+}
+
+impl std::fmt::Display for MietteFinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for MietteFinding {}
+
+impl miette::Diagnostic for MietteFinding {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(&self.code))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(&self.help))
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_primary_with_span(Some(self.label.to_string()), self.span),
+        )))
+    }
+}
+
+fn label_for(code: &str) -> &'static str {
+    match code {
+        "TP001" => "the thread context is dropped here",
+        "TP002" => "a context made up from nothing",
+        "TP003" => "this task starts without the context",
+        "TP004" => "this message carries no context",
+        "TP005" => "this tool cannot receive a context",
+        "TP006" => "no context is ever established from here",
+        "TP007" => "written into state every connection shares",
+        "TP008" => "a tool result goes to every connection",
+        "TP009" => "this suppression",
+        _ => "this call cannot be followed",
+    }
+}
+
+/// Render one located problem with miette: a rustc-style snippet, a label, help.
+#[allow(clippy::too_many_arguments)]
+pub fn miette_snippet(
+    file_name: &str,
+    text: String,
+    loc: crate::summary::Loc,
+    message: &str,
+    code: &str,
+    severity: miette::Severity,
+    help: &str,
+    label: &'static str,
+    color: bool,
+) -> String {
+    let start = byte_offset(&text, loc.line.max(1), loc.col.max(1));
+    let end = if loc.end_line == loc.line && loc.end_col > loc.col {
+        byte_offset(&text, loc.line, loc.end_col)
+    } else {
+        // Multi-line spans: underline to the end of the first line.
+        text[start..].find('\n').map_or(text.len(), |n| start + n)
+    };
+    let diag = MietteFinding {
+        message: message.to_string(),
+        code: code.to_string(),
+        severity,
+        help: help.to_string(),
+        source: miette::NamedSource::new(file_name, text),
+        span: (start, end.saturating_sub(start).max(1)).into(),
+        label,
+    };
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(110);
+    let mut out = String::new();
+    let _ = handler.render_report(&mut out, &diag);
+    out
+}
+
+/// The human report: a miette snippet per finding, the path as numbered steps, a summary.
+pub fn human_miette(findings: &[Finding], src: &Sources, color: bool) -> String {
+    let mut s = String::new();
+    let mut texts: std::collections::HashMap<usize, String> = std::collections::HashMap::new();
+    for f in findings {
+        let text = texts
+            .entry(f.file)
+            .or_insert_with(|| {
+                src.files
+                    .get(f.file)
+                    .and_then(|p| std::fs::read_to_string(p).ok())
+                    .unwrap_or_default()
+            })
+            .clone();
+        let severity = match f.level {
+            Level::Error => miette::Severity::Error,
+            Level::Warning => miette::Severity::Warning,
+            _ => miette::Severity::Advice,
+        };
+        s.push_str(&miette_snippet(
+            &src.display(f.file),
+            text,
+            f.loc,
+            &f.message,
+            &format!("threadlint::{}", f.code),
+            severity,
+            &f.help,
+            label_for(f.code),
+            color,
+        ));
+        if !f.path.is_empty() {
+            s.push_str("  path:\n");
+            for (i, st) in f.path.iter().enumerate() {
+                let mark = st
+                    .mark
+                    .map(|m| format!(" {}", m.symbol()))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    s,
+                    "    {:>2}. {} ({}:{}){mark}",
+                    i + 1,
+                    st.node,
+                    src.display(st.file),
+                    st.loc.line
+                );
+            }
+        }
+        s.push('\n');
     }
     s
 }

@@ -276,12 +276,21 @@ fn demo_reports_every_planted_defect_and_exits_1() {
         "TP001", "TP002", "TP003", "TP004", "TP005", "TP006", "TP007", "TP008",
     ] {
         assert!(
-            stdout.contains(&format!("[{code}]")),
+            stdout.contains(&format!("threadlint::{code}")),
             "{code} missing:\n{stdout}"
         );
     }
-    assert!(stdout.contains("--> src/handler.rs:98:23"), "{stdout}");
-    assert!(stdout.contains("= path:"), "{stdout}");
+    assert!(stdout.contains("╭─[src/handler.rs:98:23]"), "{stdout}");
+    assert!(
+        stdout.contains("the thread context is dropped here"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  path:\n     1. chat_socket (src/ws.rs:25) ·"),
+        "{stdout}"
+    );
+    // Not a terminal: no colour codes.
+    assert!(!stdout.contains('\u{1b}'), "{stdout}");
     assert!(
         stdout
             .trim_end()
@@ -401,6 +410,8 @@ fn config_levels_and_unknown_keys() {
     let err = stderr_of(&out);
     assert!(err.contains("threadlint.toml:2:1: error[config]"), "{err}");
     assert!(err.contains("unknown field `typez`"), "{err}");
+    // miette points into the TOML.
+    assert!(err.contains("╭─[threadlint.toml:2:1]"), "{err}");
 }
 
 #[test]
@@ -685,4 +696,30 @@ fn cargo_style_package_selection() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr_of(&out).contains("no package named `nope`"));
+}
+
+#[test]
+fn color_follows_the_flag_and_no_color() {
+    let demo = fixture("chat-platform");
+    let out = threadlint()
+        .args(["check", "--color", "always"])
+        .arg(&demo)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains('\u{1b}'));
+    let out = threadlint()
+        .args(["check", "--color", "auto"])
+        .arg(&demo)
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains('\u{1b}'));
+    let out = threadlint()
+        .args(["check"])
+        .arg(&demo)
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\u{1b}'));
 }

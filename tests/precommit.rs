@@ -100,7 +100,7 @@ fn hook_fails_on_the_broken_demo_and_passes_on_the_fixed_one() {
         text.contains("threadlint") && text.contains("Failed"),
         "{text}"
     );
-    assert!(text.contains("error[TP001]"), "{text}");
+    assert!(text.contains("threadlint::TP001"), "{text}");
     let (_d, out) = repo_with("chat-platform-fixed", home.path());
     let text = format!(
         "{}{}",

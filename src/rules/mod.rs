@@ -124,7 +124,10 @@ pub fn run_all(a: &Analysis) -> Vec<Finding> {
         }
     }
     out.retain(|f| f.level != Level::Allow);
-    out.sort_by(|x, y| (x.file, x.loc, x.code).cmp(&(y.file, y.loc, y.code)));
+    let files = &a.gr.ix.parsed.files;
+    out.sort_by(|x, y| {
+        (&files[x.file].path, x.loc, x.code).cmp(&(&files[y.file].path, y.loc, y.code))
+    });
     out.dedup_by(|x, y| x.file == y.file && x.loc == y.loc && x.code == y.code);
     out
 }
