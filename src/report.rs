@@ -106,6 +106,7 @@ struct JsonFinding<'a> {
     end_line: u32,
     end_column: u32,
     help: &'a str,
+    fingerprint: String,
     path: Vec<JsonStep<'a>>,
 }
 
@@ -132,6 +133,7 @@ pub fn json(findings: &[Finding], src: &Sources) -> String {
             end_line: f.loc.end_line,
             end_column: f.loc.end_col,
             help: &f.help,
+            fingerprint: fingerprint(f, src),
             path: f
                 .path
                 .iter()

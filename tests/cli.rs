@@ -723,3 +723,22 @@ fn color_follows_the_flag_and_no_color() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains('\u{1b}'));
 }
+
+#[test]
+fn cargo_finds_the_subcommand_on_path() {
+    let bin = assert_cmd::cargo::cargo_bin("cargo-threadlint");
+    let dir = bin.parent().unwrap();
+    let path = std::env::join_paths(std::iter::once(dir.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let out = std::process::Command::new("cargo")
+        .args(["threadlint", "--format", "concise", "--manifest-path"])
+        .arg(fixture("chat-platform/Cargo.toml"))
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr_of(&out));
+    assert!(text.contains("Found 8 problems"), "{text}");
+}
