@@ -499,35 +499,24 @@ impl<'g, 's> Analysis<'g, 's> {
             .iter()
             .map(|&(n, via)| self.step(n, Some(self.mark(via))))
             .collect();
-        match to {
+        // The finding's own step (its handoff is the drop), then on towards the nearest tool.
+        let mut cur = match to {
             Some(t) => {
                 steps.push(self.step(from, Some(Mark::Dropped)));
-                let mut cur = t;
-                let mut guard = 0;
-                while let Some((next, via)) = self.to_tool[cur] {
-                    steps.push(self.step(cur, Some(self.mark(via))));
-                    cur = next;
-                    guard += 1;
-                    if guard > 10_000 {
-                        break;
-                    }
-                }
-                steps.push(self.step(cur, None));
+                t
             }
-            None => {
-                let mut cur = from;
-                let mut guard = 0;
-                while let Some((next, via)) = self.to_tool[cur] {
-                    steps.push(self.step(cur, Some(self.mark(via))));
-                    cur = next;
-                    guard += 1;
-                    if guard > 10_000 {
-                        break;
-                    }
-                }
-                steps.push(self.step(cur, None));
+            None => from,
+        };
+        let mut guard = 0;
+        while let Some((next, via)) = self.to_tool[cur] {
+            steps.push(self.step(cur, Some(self.mark(via))));
+            cur = next;
+            guard += 1;
+            if guard > 10_000 {
+                break;
             }
         }
+        steps.push(self.step(cur, None));
         steps
     }
 

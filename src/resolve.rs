@@ -922,23 +922,11 @@ impl<'a, 's> Walker<'a, 's> {
 
     /// A `static` (not a local) named by this place.
     fn static_slot(&self, v: &VExpr) -> Option<String> {
-        let path = match v {
-            VExpr::Local(n) => {
-                if self.local(n).is_some() {
-                    return None;
-                }
-                Path::single(n)
+        let d = self.static_def(v)?;
+        match self.ix.defs[d].kind {
+            DefKind::Static(s) if s.kind == StaticKind::Static => {
+                Some(format!("static `{}`", s.name))
             }
-            VExpr::Path(p) => (**p).clone(),
-            _ => return None,
-        };
-        match self.ix.resolve_path(self.module, &path, Ns::Values) {
-            PathRes::Res(Res::Def(d)) => match self.ix.defs[d].kind {
-                DefKind::Static(s) if s.kind == StaticKind::Static => {
-                    Some(format!("static `{}`", s.name))
-                }
-                _ => None,
-            },
             _ => None,
         }
     }
