@@ -152,12 +152,32 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
 
+/// [`run`] on a thread with a large stack (the main thread's is small and fixed).
+pub fn run_on_big_stack(args: Vec<std::ffi::OsString>) -> i32 {
+    let worker = std::thread::Builder::new()
+        .name("threadlint".into())
+        .stack_size(crate::parse::STACK_SIZE)
+        .spawn(move || run(args));
+    match worker {
+        Ok(handle) => handle.join().unwrap_or_else(|_| {
+            eprintln!("threadlint: internal error (a bug: please report it with the input that caused it)");
+            EXIT_ERROR
+        }),
+        Err(_) => run(std::env::args_os().collect::<Vec<_>>()),
+    }
+}
+
 /// Parse `args` (including the program name) and run. Returns the exit status.
 pub fn run<I, T>(args: I) -> i32
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    // Deeply nested code recurses deeply (parsing, lowering, evaluation, dropping trees): every
+    // worker gets a large stack. Already configured (a second `run` in one process) is fine.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(crate::parse::STACK_SIZE)
+        .build_global();
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {

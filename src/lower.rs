@@ -1103,6 +1103,9 @@ impl<'l> BodyBuilder<'l> {
             Expr::Const(c) => self.block(&c.block),
             Expr::Field(f) => {
                 let base = self.expr(&f.base);
+                if too_deep(&base) {
+                    return VExpr::Unknown;
+                }
                 match &f.member {
                     syn::Member::Named(i) => VExpr::Field(Box::new(base), ident_name(i)),
                     syn::Member::Unnamed(ix) => VExpr::TupleField(Box::new(base), ix.index),
@@ -1141,6 +1144,9 @@ impl<'l> BodyBuilder<'l> {
             Expr::Index(ix) => {
                 let base = self.expr(&ix.expr);
                 self.expr(&ix.index);
+                if too_deep(&base) {
+                    return VExpr::Unknown;
+                }
                 VExpr::Index(Box::new(base))
             }
             Expr::Let(l) => {
@@ -1243,6 +1249,9 @@ impl<'l> BodyBuilder<'l> {
             }
             Expr::Try(t) => {
                 let v = self.expr(&t.expr);
+                if too_deep(&v) {
+                    return VExpr::Unknown;
+                }
                 VExpr::Unwrap(Box::new(v))
             }
             Expr::TryBlock(t) => self.block(&t.block),
@@ -1527,6 +1536,25 @@ fn split_top_level(ts: TokenStream) -> Vec<TokenStream> {
         out.push(cur.into_iter().collect());
     }
     out
+}
+
+/// Value shapes deeper than this (`x.a.a.a…` thirty thousand times) are not followed: nothing that
+/// deep is a context, and evaluating them would cost quadratic time.
+const MAX_VALUE_DEPTH: usize = 32;
+
+fn too_deep(v: &VExpr) -> bool {
+    let mut cur = v;
+    for _ in 0..MAX_VALUE_DEPTH {
+        cur = match cur {
+            VExpr::Field(b, _)
+            | VExpr::TupleField(b, _)
+            | VExpr::Index(b)
+            | VExpr::Unwrap(b)
+            | VExpr::Elem(b) => b,
+            _ => return false,
+        };
+    }
+    true
 }
 
 fn is_compound_assign(op: &syn::BinOp) -> bool {

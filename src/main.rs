@@ -1,5 +1,7 @@
 fn main() {
-    std::process::exit(threadlint::cli::run(std::env::args_os()));
+    std::process::exit(threadlint::cli::run_on_big_stack(
+        std::env::args_os().collect(),
+    ));
 }
 
 #[global_allocator]

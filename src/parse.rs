@@ -12,7 +12,7 @@ use crate::lower::{lower_file, LowerOptions};
 use crate::summary::{CommentAllow, FileSummary, Loc, ModDecl, Name};
 
 /// Stack size of parser threads: deeply nested code recurses deeply in `syn`.
-const STACK_SIZE: usize = 256 << 20;
+pub const STACK_SIZE: usize = 256 << 20;
 
 pub struct SourceFile {
     pub path: PathBuf,

@@ -27,5 +27,5 @@ fn main() {
     {
         args.insert(1, "check".into());
     }
-    std::process::exit(threadlint::cli::run(args));
+    std::process::exit(threadlint::cli::run_on_big_stack(args));
 }
