@@ -46,6 +46,18 @@ pub fn loc2(start: Span, end: Span) -> Loc {
     }
 }
 
+/// The location of an identifier: one source-map lookup (the end follows from the name).
+fn name_loc(span: Span, name: &str) -> Loc {
+    let s = span.start();
+    let len = name.chars().count() as u32;
+    Loc {
+        line: s.line as u32,
+        col: s.column as u32 + 1,
+        end_line: s.line as u32,
+        end_col: s.column as u32 + 1 + len,
+    }
+}
+
 /// The span of the first token of an expression, without building its token stream.
 fn expr_start(e: &Expr) -> Span {
     match e {
@@ -898,11 +910,13 @@ impl<'l> BodyBuilder<'l> {
                 if let Some((_, sub)) = &pi.subpat {
                     self.bind_pat(sub, value.clone(), ty.clone());
                 }
+                let name = ident_name(&pi.ident);
+                let loc = name_loc(pi.ident.span(), &name);
                 self.ev(Event::Bind {
-                    name: ident_name(&pi.ident),
+                    name,
                     ty: ty.map(Box::new),
                     value,
-                    loc: loc(pi.ident.span()),
+                    loc,
                 });
             }
             Pat::Type(pt) => {
