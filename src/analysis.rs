@@ -348,8 +348,15 @@ impl<'g, 's> Analysis<'g, 's> {
         while let Some(x) = q.pop_front() {
             for &(p, via) in &pred[x] {
                 // A spawned closure that does not re-enter the scope does not pass it on.
-                if let Via::Closure(..) = via {
-                    continue;
+                if let Via::Closure(f, c) = via {
+                    if self
+                        .facts(f)
+                        .closures
+                        .get(c as usize)
+                        .is_some_and(|cf| cf.spawned)
+                    {
+                        continue;
+                    }
                 }
                 if !self.reaches_ambient[p] {
                     self.reaches_ambient[p] = true;

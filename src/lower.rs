@@ -610,6 +610,7 @@ impl Lowerer {
             }
         }
         let body = block.map(|blk| {
+            b.ev(Event::ParamsEnd);
             let (v, _) = b.block_inner(blk);
             b.ev(Event::Return(v));
             b.ev(Event::Exit);

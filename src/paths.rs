@@ -18,7 +18,7 @@ pub fn chains(a: &Analysis) -> Vec<Chain> {
     let n = a.succ.len();
     let mut out = Vec::new();
     // Chains start at the outermost entries (an upgrade handler, not the socket fn it hands to).
-    for e in (0..n).filter(|&e| a.is_entry[e] && a.on_path[e] && !a.inner_entry[e]) {
+    for e in (0..n).filter(|&e| a.is_entry[e] && a.on_path[e] && a.from_entry[e].is_none()) {
         let mut pred: Vec<Option<(usize, Via)>> = vec![None; n];
         let mut seen = vec![false; n];
         seen[e] = true;

@@ -494,6 +494,7 @@ impl<'a, 's> Walker<'a, 's> {
                     }
                 }
                 Event::OpaqueMacro { .. } => {}
+                Event::ParamsEnd => params_open = false,
             }
         }
         self.out

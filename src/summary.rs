@@ -266,6 +266,8 @@ pub enum Event {
         name: Name,
         loc: Loc,
     },
+    /// The function's parameters are bound; its body starts.
+    ParamsEnd,
 }
 
 #[derive(Clone, Debug)]

@@ -26,6 +26,13 @@ fn codes_in(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// `TP001, reason = "why"` (as attribute tokens): a non-empty reason string.
+fn has_attr_reason(args: &str) -> bool {
+    args.split_once("reason")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .is_some_and(|(_, rest)| rest.split('"').next().is_some_and(|r| !r.trim().is_empty()))
+}
+
 fn collect(a: &Analysis) -> Vec<Suppression> {
     let ix = &a.gr.ix;
     let mut out = Vec::new();
@@ -60,7 +67,7 @@ fn collect(a: &Analysis) -> Vec<Suppression> {
                 first_line: span.line.min(at.loc.line),
                 last_line: span.end_line,
                 codes: codes_in(&at.args),
-                has_reason: at.args.contains("reason"),
+                has_reason: has_attr_reason(&at.args),
                 used: false,
                 form: "attribute",
             });

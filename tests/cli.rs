@@ -742,3 +742,38 @@ fn cargo_finds_the_subcommand_on_path() {
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr_of(&out));
     assert!(text.contains("Found 8 problems"), "{text}");
 }
+
+#[test]
+fn every_problem_with_a_suppression_is_reported() {
+    // No reason and nothing to suppress: both are said.
+    let dir = small("// threadlint: allow(TP003)", None);
+    let (_, out) = concise(dir.path(), &[]);
+    assert!(out.contains("`allow(TP003)` gives no reason"), "{out}");
+    assert!(out.contains("`allow(TP003)` suppresses nothing"), "{out}");
+    // An empty reason is no reason.
+    let src = SMALL.replace(
+        "fn handle(",
+        "#[threadlint_macros::allow(TP001, reason = \"\")]\nfn handle(",
+    );
+    let dir = small("", None);
+    std::fs::write(dir.path().join("src/lib.rs"), src.replace("//MARK", "")).unwrap();
+    let (_, out) = concise(dir.path(), &[]);
+    assert!(out.contains("`allow(TP001)` gives no reason"), "{out}");
+}
+
+#[test]
+fn a_local_at_the_top_of_a_tool_is_not_a_parameter() {
+    // `thread_id` here is a made-up local, not a way to receive the caller's context.
+    let src = SMALL.replace(
+        "    fn call(&self, ctx: &ThreadContext, q: &str) -> String {\n        format!(\"{}{}\", ctx.thread_id, q)\n    }",
+        "    fn call(&self, ctx: &ThreadContext, q: &str) -> String {\n        format!(\"{}{}\", ctx.thread_id, q)\n    }\n}\n\npub struct Clock;\n\nimpl Tool for Clock {\n    fn call(&self, ctx: &ThreadContext, q: &str) -> String {\n        let _ = (ctx, q);\n        now()\n    }",
+    )
+    .replace(
+        "fn run(q: &str) {",
+        "fn now() -> String {\n    let thread_id = \"global\";\n    thread_id.to_string()\n}\n\n#[threadlint_macros::tool]\nfn uptime(secs: u64) -> String {\n    let thread_id = \"global\";\n    format!(\"{thread_id}{secs}\")\n}\n\nfn run(q: &str) {\n    uptime(1);",
+    );
+    let dir = small("", None);
+    std::fs::write(dir.path().join("src/lib.rs"), src.replace("//MARK", "")).unwrap();
+    let (_, out) = concise(dir.path(), &[]);
+    assert!(out.contains("TP005 [warning] tool `uptime`"), "{out}");
+}

@@ -128,6 +128,8 @@ pub fn run_all(a: &Analysis) -> Vec<Finding> {
     out.sort_by(|x, y| {
         (&files[x.file].path, x.loc, x.code).cmp(&(&files[y.file].path, y.loc, y.code))
     });
-    out.dedup_by(|x, y| x.file == y.file && x.loc == y.loc && x.code == y.code);
+    out.dedup_by(|x, y| {
+        x.file == y.file && x.loc == y.loc && x.code == y.code && x.message == y.message
+    });
     out
 }
