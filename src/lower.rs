@@ -1081,7 +1081,9 @@ impl<'l> BodyBuilder<'l> {
                     .args
                     .iter()
                     .map(|a| {
-                        if matches!(a, Expr::Closure(_) | Expr::Async(_)) {
+                        // `spawn(async {…})`, also wrapped: `spawn(async {…}.instrument(s))`,
+                        // `spawn(Box::pin(async {…}))`: the closure is handed to this call.
+                        if wrapped_closure(a) && self.closure_hint.is_none() {
                             self.closure_hint = hint.clone();
                         }
                         self.expr(a)
@@ -1206,7 +1208,7 @@ impl<'l> BodyBuilder<'l> {
                     .args
                     .iter()
                     .map(|a| {
-                        if matches!(a, Expr::Closure(_) | Expr::Async(_)) {
+                        if wrapped_closure(a) && self.closure_hint.is_none() {
                             self.closure_hint = Some((recv.clone(), name.clone()));
                         }
                         self.expr(a)
@@ -1551,6 +1553,22 @@ fn split_top_level(ts: TokenStream) -> Vec<TokenStream> {
         out.push(cur.into_iter().collect());
     }
     out
+}
+
+/// A closure or async block, possibly wrapped in method calls or a one-argument constructor
+/// (`async {…}.instrument(span)`, `Box::pin(async {…})`): the first closure lowered in it.
+fn wrapped_closure(e: &Expr) -> bool {
+    let mut cur = e;
+    for _ in 0..8 {
+        match cur {
+            Expr::Closure(_) | Expr::Async(_) => return true,
+            Expr::MethodCall(m) => cur = &m.receiver,
+            Expr::Call(c) if c.args.len() == 1 => cur = &c.args[0],
+            Expr::Paren(p) => cur = &p.expr,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// Value shapes deeper than this (`x.a.a.a…` thirty thousand times) are not followed: nothing that

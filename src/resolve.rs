@@ -284,6 +284,25 @@ impl<'a, 's> Walker<'a, 's> {
         !cf.captured.is_empty() || (cf.parent_ctx && !cf.spawned)
     }
 
+    /// The closure an argument hands over, also through wrappers (`async {…}.instrument(s)`,
+    /// `Box::pin(async {…})`).
+    fn handed_closure(&self, a: &VExpr) -> Option<u32> {
+        let mut cur = a.clone();
+        for _ in 0..8 {
+            if let RTy::Closure(cl) = self.eval(&cur) {
+                return Some(cl);
+            }
+            let VExpr::Call(j) = cur else { return None };
+            let call = self.body.calls.get(j as usize)?;
+            cur = match &call.callee {
+                Callee::Method { recv, .. } => recv.clone(),
+                Callee::Path { .. } if call.args.len() == 1 => call.args[0].clone(),
+                _ => return None,
+            };
+        }
+        None
+    }
+
     /// A carrier visible in `owner`, innermost first, for messages.
     fn carrier_name(&self, owner: usize) -> Option<Name> {
         let visible = |l: &Local| {
@@ -568,10 +587,16 @@ impl<'a, 's> Walker<'a, 's> {
             merge_deps(&mut deps, &rd);
             recv_ty = self.eval(recv);
         }
+        let is_spawn = matches!(&res, CallRes::External(p) if self.know.is_spawn(p));
         for (ai, a) in c.args.iter().enumerate() {
-            if let RTy::Closure(cl) = self.eval(a) {
+            if let Some(cl) = self.handed_closure(a) {
                 if let Some(slot) = self.out.closure_handoff.get_mut(cl as usize) {
-                    slot.get_or_insert((id as u32, ai as u32));
+                    // A spawn around a wrapper (`spawn(Box::pin(async {…}))`) is the handoff.
+                    if is_spawn {
+                        *slot = Some((id as u32, ai as u32));
+                    } else {
+                        slot.get_or_insert((id as u32, ai as u32));
+                    }
                 }
             }
             let (ac, ad) = self.vfacts(a);
