@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::diagnostic::{line_col, Diag, Severity};
-use crate::summary::Loc;
+use crate::diagnostic::{point_at, Diag, Severity};
 
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -73,15 +72,7 @@ pub struct LoadedConfig {
 }
 
 fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Diag {
-    let loc = e.span().map(|s| {
-        let (line, col) = line_col(text, s.start);
-        Loc {
-            line,
-            col,
-            end_line: line,
-            end_col: col,
-        }
-    });
+    let loc = e.span().map(|s| point_at(text, s.start));
     Diag::new(
         Severity::Error,
         "config",

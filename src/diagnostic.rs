@@ -71,6 +71,12 @@ pub fn display_path(p: &Path, root: &Path) -> String {
     }
 }
 
+/// The point at a byte offset in `text`.
+pub fn point_at(text: &str, offset: usize) -> Loc {
+    let (line, col) = line_col(text, offset);
+    Loc::point(line, col)
+}
+
 /// 1-based line and column of a byte offset in `text`.
 pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
     let offset = offset.min(text.len());

@@ -7,8 +7,7 @@ use rustc_hash::FxHashMap;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
-use crate::diagnostic::{line_col, Diag, Severity};
-use crate::summary::Loc;
+use crate::diagnostic::{point_at, Diag, Severity};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -234,15 +233,7 @@ fn read_manifest(path: &Path, diags: &mut Vec<Diag>) -> Option<toml::Value> {
     match text.parse::<toml::Table>() {
         Ok(t) => Some(toml::Value::Table(t)),
         Err(e) => {
-            let loc = e.span().map(|s| {
-                let (line, col) = line_col(&text, s.start);
-                Loc {
-                    line,
-                    col,
-                    end_line: line,
-                    end_col: col,
-                }
-            });
+            let loc = e.span().map(|s| point_at(&text, s.start));
             diags.push(Diag::new(
                 Severity::Error,
                 "manifest",

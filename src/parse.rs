@@ -48,12 +48,7 @@ const MAX_ERRORS_PER_FILE: usize = 10;
 
 fn span_loc(span: proc_macro2::Span) -> Loc {
     let s = span.start();
-    Loc {
-        line: s.line as u32,
-        col: s.column as u32 + 1,
-        end_line: s.line as u32,
-        end_col: s.column as u32 + 1,
-    }
+    Loc::point(s.line as u32, s.column as u32 + 1)
 }
 
 /// Parse a file item by item, skipping the items that do not parse (up to the next `;` or
@@ -129,18 +124,10 @@ fn parse_file(path: &Path, opts: LowerOptions) -> FileResult {
         Ok(t) => t,
         Err(e) => {
             let off = e.utf8_error().valid_up_to();
-            let (line, col) = crate::diagnostic::line_col(
-                std::str::from_utf8(&e.as_bytes()[..off]).unwrap_or(""),
-                off,
-            );
+            let valid = std::str::from_utf8(&e.as_bytes()[..off]).unwrap_or("");
             return fail(
                 "encoding",
-                Some(Loc {
-                    line,
-                    col,
-                    end_line: line,
-                    end_col: col,
-                }),
+                Some(crate::diagnostic::point_at(valid, off)),
                 "file is not valid UTF-8; skipped".into(),
             );
         }

@@ -21,6 +21,18 @@ pub struct Loc {
     pub end_col: u32,
 }
 
+impl Loc {
+    /// A zero-width location at one point (1-based line and column).
+    pub fn point(line: u32, col: u32) -> Loc {
+        Loc {
+            line,
+            col,
+            end_line: line,
+            end_col: col,
+        }
+    }
+}
+
 /// A path as written: `a::b::<T>::c`, `::x`, `Self::m`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Path {
