@@ -27,7 +27,7 @@ pub enum Via {
     Channel(FnId, u32),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Mark {
     /// ✓ the context is passed.
     Passed,
@@ -50,7 +50,7 @@ impl Mark {
     }
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Step {
     pub node: String,
     pub file: usize,

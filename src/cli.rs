@@ -85,6 +85,28 @@ pub struct CheckArgs {
     /// Also analyze test code (`#[cfg(test)]`, `#[test]`, tests/, benches/, examples/).
     #[arg(long)]
     pub include_tests: bool,
+    /// Neither read nor write the cache (parse every file, run every rule).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Where the cache lives (default: target/threadlint in the workspace root).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
+    /// Say on stderr what the cache served and how long each stage took.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+impl CheckArgs {
+    fn options(&self) -> Options {
+        Options {
+            include_tests: self.include_tests,
+            cache: match (&self.cache_dir, self.no_cache) {
+                (_, true) => crate::CacheMode::Off,
+                (Some(d), false) => crate::CacheMode::Dir(d.clone()),
+                (None, false) => crate::CacheMode::Workspace,
+            },
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -130,8 +152,8 @@ pub enum DebugCommand {
         format: GraphFormat,
         #[arg(long)]
         include_tests: bool,
-        /// Accepted for benchmark scripts; there is no cache yet.
-        #[arg(long, hide = true)]
+        /// Parse every file instead of taking summaries from the cache.
+        #[arg(long)]
         no_cache: bool,
     },
     /// Benchmark floor: time reading and `syn`-parsing the files the analysis would read.
@@ -199,71 +221,27 @@ fn error(msg: impl std::fmt::Display) -> i32 {
     EXIT_ERROR
 }
 
-fn print_diags(loaded: &crate::Loaded) {
-    let root = &loaded.project.root;
+/// Problems with the input (manifests, then files), in a stable order, on stderr.
+fn print_diags(root: &std::path::Path, project: &[crate::Diag], files: &[crate::Diag]) {
     let mut err = std::io::stderr().lock();
-    for d in loaded.diags() {
+    for d in crate::diagnostic::sorted(project, files) {
         let _ = writeln!(err, "{}", d.render(root));
     }
 }
 
-/// Load, configure and analyze: the shared front half of `check` and `paths`.
+/// Load, configure and analyze (what `paths` works from).
 fn analyze<R>(
     paths: &[PathBuf],
     include_tests: bool,
     config: Option<&std::path::Path>,
     then: impl FnOnce(&crate::analysis::Analysis) -> R,
 ) -> Result<R, i32> {
-    analyze_scoped(paths, include_tests, config, None, false, then)
-}
-
-fn analyze_scoped<R>(
-    paths: &[PathBuf],
-    include_tests: bool,
-    config: Option<&std::path::Path>,
-    package: Option<&str>,
-    workspace: bool,
-    then: impl FnOnce(&crate::analysis::Analysis) -> R,
-) -> Result<R, i32> {
-    let mut loaded = load(paths, Options { include_tests }).map_err(error)?;
-    if workspace {
-        loaded.project.focus.clear();
-    }
-    if let Some(name) = package {
-        match loaded.project.packages.iter().find(|p| p.name == name) {
-            Some(p) => loaded.project.focus = vec![p.dir.clone()],
-            None => return Err(error(format!("no package named `{name}` in the workspace"))),
-        }
-    }
-    print_diags(&loaded);
-    if loaded.parsed.files.is_empty() {
-        return Err(error("no Rust files could be analyzed"));
-    }
-    let cfg = match crate::config::load(&loaded.project.root, config) {
-        Ok(c) => c,
-        Err(d) => {
-            // Point into the TOML when we know where.
-            let text = std::fs::read_to_string(&d.file).ok();
-            match (d.loc, text) {
-                (Some(loc), Some(text)) => eprint!(
-                    "{}",
-                    crate::report::miette_snippet(
-                        &crate::diagnostic::display_path(&d.file, &loaded.project.root),
-                        text,
-                        loc,
-                        &d.render(&loaded.project.root),
-                        "threadlint::config",
-                        miette::Severity::Error,
-                        "see the configuration keys in the README (SPEC §6)",
-                        "here",
-                        crate::report::use_color("auto"),
-                    )
-                ),
-                _ => eprintln!("{}", d.render(&loaded.project.root)),
-            }
-            return Err(EXIT_ERROR);
-        }
+    let opts = Options {
+        include_tests,
+        cache: crate::CacheMode::Off,
     };
+    let (project, cfg) = prepare(paths, &opts, config, None, false)?;
+    let loaded = parse(project, &opts)?;
     let mut t = loaded.timings;
     let gr = build_graph(&loaded, &cfg.config, &mut t);
     let a = crate::analysis::Analysis::new(&gr, &cfg.config);
@@ -275,13 +253,192 @@ fn analyze_scoped<R>(
     Ok(r)
 }
 
+/// Discover the workspace, narrow it to `--package`/`--workspace`, and load its configuration.
+fn prepare(
+    paths: &[PathBuf],
+    opts: &Options,
+    config: Option<&std::path::Path>,
+    package: Option<&str>,
+    workspace: bool,
+) -> Result<(crate::Project, crate::config::LoadedConfig), i32> {
+    let mut project = crate::discover(paths, opts).map_err(error)?;
+    if workspace {
+        project.focus.clear();
+    }
+    if let Some(name) = package {
+        match project.packages.iter().find(|p| p.name == name) {
+            Some(p) => project.focus = vec![p.dir.clone()],
+            None => return Err(error(format!("no package named `{name}` in the workspace"))),
+        }
+    }
+    match crate::config::load(&project.root, config) {
+        Ok(c) => Ok((project, c)),
+        Err(d) => {
+            print_diags(&project.root, &project.diags, &[]);
+            // Point into the TOML when we know where.
+            let text = std::fs::read_to_string(&d.file).ok();
+            match (d.loc, text) {
+                (Some(loc), Some(text)) => eprint!(
+                    "{}",
+                    crate::report::miette_snippet(
+                        &crate::diagnostic::display_path(&d.file, &project.root),
+                        text,
+                        loc,
+                        &d.render(&project.root),
+                        "threadlint::config",
+                        miette::Severity::Error,
+                        "see the configuration keys in the README (SPEC §6)",
+                        "here",
+                        crate::report::use_color("auto"),
+                    )
+                ),
+                _ => eprintln!("{}", d.render(&project.root)),
+            }
+            Err(EXIT_ERROR)
+        }
+    }
+}
+
+/// Parse the project's files and print the problems found in the input.
+fn parse(project: crate::Project, opts: &Options) -> Result<crate::Loaded, i32> {
+    let loaded = crate::parse_project(project, opts);
+    print_diags(
+        &loaded.project.root,
+        &loaded.project.diags,
+        &loaded.parsed.diags,
+    );
+    if loaded.parsed.files.is_empty() {
+        return Err(error("no Rust files could be analyzed"));
+    }
+    Ok(loaded)
+}
+
+/// Every rule's findings (before `--select`/`--ignore` and focus), from the cache when nothing
+/// they depend on changed, with the files they point into.
+fn findings_of(
+    paths: &[PathBuf],
+    args: &CheckArgs,
+) -> Result<
+    (
+        Vec<crate::rules::Finding>,
+        crate::report::Sources,
+        Vec<PathBuf>,
+    ),
+    i32,
+> {
+    use crate::cache::{RunRecord, StoredFinding};
+    let opts = args.options();
+    let (project, cfg) = prepare(
+        paths,
+        &opts,
+        args.config.as_deref(),
+        args.package.as_deref(),
+        args.workspace,
+    )?;
+    let dir = opts.cache.dir(&project.root);
+    let key = crate::cache::debug_hash(&(
+        opts.include_tests,
+        &cfg.config,
+        &project.root,
+        &project.packages,
+        &project.crates,
+    ));
+    if let Some(rec) = dir.as_ref().and_then(|d| RunRecord::load_valid(d, key)) {
+        let findings: Option<Vec<crate::rules::Finding>> = rec
+            .findings
+            .into_iter()
+            .map(|f| {
+                let rule = crate::rules::rule(&f.code)?;
+                Some(crate::rules::Finding {
+                    code: rule.code,
+                    name: rule.name,
+                    level: f.level,
+                    message: f.message,
+                    file: f.file,
+                    loc: f.loc,
+                    help: f.help,
+                    path: f.path,
+                })
+            })
+            .collect();
+        if let Some(findings) = findings {
+            if args.verbose {
+                eprintln!(
+                    "threadlint: cache: no input changed since the last run ({} files); its result is reused",
+                    rec.stamps.len()
+                );
+            }
+            print_diags(&project.root, &project.diags, &rec.diags);
+            let src = crate::report::Sources::from_parts(project.root, rec.files);
+            return Ok((findings, src, project.focus));
+        }
+    }
+    let t0 = std::time::Instant::now();
+    let loaded = parse(project, &opts)?;
+    let mut t = loaded.timings;
+    let gr = build_graph(&loaded, &cfg.config, &mut t);
+    let t1 = std::time::Instant::now();
+    let a = crate::analysis::Analysis::new(&gr, &cfg.config);
+    let t2 = std::time::Instant::now();
+    let findings = crate::rules::run_all(&a);
+    let t3 = std::time::Instant::now();
+    let src = crate::report::Sources::new(&a);
+    drop(a);
+    if args.verbose {
+        if let Some(c) = loaded.cache_stats {
+            eprintln!(
+                "threadlint: cache: {} files reused, {} parsed",
+                c.hits, c.misses
+            );
+        }
+        eprintln!(
+            "threadlint: timings (ms): parse {:.0}, cache write {:.0}, index {:.0}, resolve {:.0}, graph {:.0}, analysis {:.0}, rules {:.0}; total {:.0}",
+            t.parse_ms,
+            t.cache_ms,
+            t.index_ms,
+            t.resolve_ms,
+            t.graph_ms,
+            (t2 - t1).as_secs_f64() * 1e3,
+            (t3 - t2).as_secs_f64() * 1e3,
+            (t3 - t0).as_secs_f64() * 1e3,
+        );
+    }
+    if let Some(d) = &dir {
+        RunRecord {
+            salt: crate::cache::run_salt(),
+            key,
+            stamps: loaded.parsed.stamps.clone(),
+            absent: loaded.parsed.absent.clone(),
+            diags: loaded.parsed.diags.clone(),
+            files: src.files.clone(),
+            findings: findings
+                .iter()
+                .map(|f| StoredFinding {
+                    code: f.code.to_string(),
+                    level: f.level,
+                    message: f.message.clone(),
+                    file: f.file,
+                    loc: f.loc,
+                    help: f.help.clone(),
+                    path: f.path.clone(),
+                })
+                .collect(),
+        }
+        .save(d);
+    }
+    let focus = loaded.project.focus.clone();
+    // The process ends soon: freeing a large workspace's summaries one by one is wasted time.
+    std::mem::forget(gr);
+    std::mem::forget(loaded);
+    Ok((findings, src, focus))
+}
+
 fn check(args: CheckArgs) -> i32 {
     for code in args.select.iter().chain(args.ignore.iter()) {
         if crate::rules::rule(code).is_none() {
             return error(format!("unknown rule `{code}` (see `threadlint rules`)"));
         }
     }
-    let focus_paths = args.paths.clone();
     let mut paths = args.paths.clone();
     if let Some(m) = &args.manifest_path {
         paths.push(m.clone());
@@ -293,81 +450,68 @@ fn check(args: CheckArgs) -> i32 {
         },
         None => None,
     };
-    let result = analyze_scoped(
-        &paths,
-        args.include_tests,
-        args.config.as_deref(),
-        args.package.as_deref(),
-        args.workspace,
-        |a| {
-            let mut findings = crate::rules::run_all(a);
-            findings.retain(|f| {
-                (args.select.is_empty()
-                    || args.select.iter().any(|c| c.eq_ignore_ascii_case(f.code)))
-                    && !args.ignore.iter().any(|c| c.eq_ignore_ascii_case(f.code))
-            });
-            let focus = &a.gr.ix.project.focus;
-            if !focus.is_empty() {
-                let files = &a.gr.ix.parsed.files;
-                findings.retain(|f| focus.iter().any(|p| files[f.file].path.starts_with(p)));
+    let result = findings_of(&paths, &args).map(|(mut findings, src, focus)| {
+        findings.retain(|f| {
+            (args.select.is_empty() || args.select.iter().any(|c| c.eq_ignore_ascii_case(f.code)))
+                && !args.ignore.iter().any(|c| c.eq_ignore_ascii_case(f.code))
+        });
+        if !focus.is_empty() {
+            findings.retain(|f| focus.iter().any(|p| src.files[f.file].starts_with(p)));
+        }
+        if let Some(path) = &args.write_baseline {
+            if let Err(e) = crate::baseline::write(path, &findings, &src) {
+                eprintln!("threadlint: error: {e}");
+                return Err(EXIT_ERROR);
             }
-            let _ = &focus_paths;
-            let src = crate::report::Sources::new(a);
-            if let Some(path) = &args.write_baseline {
-                if let Err(e) = crate::baseline::write(path, &findings, &src) {
-                    eprintln!("threadlint: error: {e}");
+            println!(
+                "Recorded {} findings in {}; `--baseline {}` reports only new ones.",
+                findings.len(),
+                path.display(),
+                path.display()
+            );
+            return Ok(false);
+        }
+        if let Some(b) = &baseline {
+            let before = findings.len();
+            crate::baseline::filter(b, &mut findings, &src);
+            if before > findings.len() && args.format == CheckFormat::Human {
+                println!("{} findings are in the baseline.", before - findings.len());
+            }
+        }
+        let out = match args.format {
+            CheckFormat::Human => {
+                let color = args.output.is_none() && crate::report::use_color(&args.color);
+                let mut s = crate::report::human_miette(&findings, &src, color);
+                s.push_str(&crate::report::summary(&findings, &src));
+                s
+            }
+            CheckFormat::Concise => {
+                let mut s = crate::report::concise(&findings, &src);
+                s.push_str(&crate::report::summary(&findings, &src));
+                s
+            }
+            CheckFormat::Json => crate::report::json(&findings, &src),
+            CheckFormat::Sarif => crate::report::sarif(&findings, &src),
+            CheckFormat::Github => crate::report::github(&findings, &src),
+        };
+        match &args.output {
+            Some(path) => {
+                if let Err(e) = std::fs::write(path, format!("{}\n", out.trim_end())) {
+                    eprintln!("threadlint: error: cannot write {}: {e}", path.display());
                     return Err(EXIT_ERROR);
                 }
-                println!(
-                    "Recorded {} findings in {}; `--baseline {}` reports only new ones.",
-                    findings.len(),
-                    path.display(),
-                    path.display()
-                );
-                return Ok(false);
+                println!("{}", crate::report::summary(&findings, &src));
+                println!("Report written to {}.", path.display());
             }
-            if let Some(b) = &baseline {
-                let before = findings.len();
-                crate::baseline::filter(b, &mut findings, &src);
-                if before > findings.len() && args.format == CheckFormat::Human {
-                    println!("{} findings are in the baseline.", before - findings.len());
-                }
-            }
-            let out = match args.format {
-                CheckFormat::Human => {
-                    let color = args.output.is_none() && crate::report::use_color(&args.color);
-                    let mut s = crate::report::human_miette(&findings, &src, color);
-                    s.push_str(&crate::report::summary(&findings, &src));
-                    s
-                }
-                CheckFormat::Concise => {
-                    let mut s = crate::report::concise(&findings, &src);
-                    s.push_str(&crate::report::summary(&findings, &src));
-                    s
-                }
-                CheckFormat::Json => crate::report::json(&findings, &src),
-                CheckFormat::Sarif => crate::report::sarif(&findings, &src),
-                CheckFormat::Github => crate::report::github(&findings, &src),
-            };
-            match &args.output {
-                Some(path) => {
-                    if let Err(e) = std::fs::write(path, format!("{}\n", out.trim_end())) {
-                        eprintln!("threadlint: error: cannot write {}: {e}", path.display());
-                        return Err(EXIT_ERROR);
-                    }
-                    println!("{}", crate::report::summary(&findings, &src));
-                    println!("Report written to {}.", path.display());
-                }
-                None => println!("{}", out.trim_end()),
-            }
-            if args.statistics {
-                println!("{}", crate::report::statistics(&findings).trim_end());
-            }
-            Ok(findings
-                .iter()
-                .any(|f| f.level >= crate::rules::Level::Warning))
-        },
-    );
+            None => println!("{}", out.trim_end()),
+        }
+        if args.statistics {
+            println!("{}", crate::report::statistics(&findings).trim_end());
+        }
+        Ok(findings
+            .iter()
+            .any(|f| f.level >= crate::rules::Level::Warning))
+    });
     match result {
         Ok(Ok(true)) if !args.exit_zero => EXIT_FINDINGS,
         Ok(Ok(_)) => EXIT_OK,
@@ -442,13 +586,25 @@ fn debug(d: DebugCommand) -> i32 {
             paths,
             format,
             include_tests,
-            no_cache: _,
+            no_cache,
         } => {
-            let loaded = match load(&paths, Options { include_tests }) {
+            let opts = Options {
+                include_tests,
+                cache: if no_cache {
+                    crate::CacheMode::Off
+                } else {
+                    crate::CacheMode::Workspace
+                },
+            };
+            let loaded = match load(&paths, &opts) {
                 Ok(l) => l,
                 Err(e) => return error(e),
             };
-            print_diags(&loaded);
+            print_diags(
+                &loaded.project.root,
+                &loaded.project.diags,
+                &loaded.parsed.diags,
+            );
             let mut t = loaded.timings;
             let gr = crate::build_call_graph(&loaded, &crate::config::Config::default(), &mut t);
             let (ix, g) = (&gr.ix, &gr.graph);

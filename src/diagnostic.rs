@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::summary::Loc;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Note,
@@ -15,11 +15,11 @@ pub enum Severity {
     Error,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Diag {
     pub severity: Severity,
     /// A short stable kind: `parse-error`, `missing-module`, `manifest`, `io`, …
-    pub kind: &'static str,
+    pub kind: crate::summary::Name,
     pub file: PathBuf,
     pub loc: Option<Loc>,
     pub message: String,
@@ -35,7 +35,7 @@ impl Diag {
     ) -> Diag {
         Diag {
             severity,
-            kind,
+            kind: crate::summary::Name::new_static(kind),
             file: file.into(),
             loc,
             message: message.into(),
@@ -91,4 +91,11 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
         i -= 1;
     }
     i
+}
+
+/// Diagnostics of the manifests and of the files, in a stable order (by file, then location).
+pub fn sorted<'d>(project: &'d [Diag], files: &'d [Diag]) -> Vec<&'d Diag> {
+    let mut d: Vec<&Diag> = project.iter().chain(files).collect();
+    d.sort_by(|a, b| (&a.file, a.loc).cmp(&(&b.file, b.loc)));
+    d
 }

@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod baseline;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod context;
@@ -37,15 +38,39 @@ pub use index::Index;
 pub use parse::Parsed;
 pub use resolve::Resolution;
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     pub include_tests: bool,
+    pub cache: CacheMode,
+}
+
+/// Whether, and where, parsed summaries and results are cached.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum CacheMode {
+    #[default]
+    Off,
+    /// `<workspace root>/target/threadlint`.
+    Workspace,
+    Dir(PathBuf),
+}
+
+impl CacheMode {
+    /// The cache folder for a workspace rooted at `root`.
+    pub fn dir(&self, root: &std::path::Path) -> Option<cache::CacheDir> {
+        match self {
+            CacheMode::Off => None,
+            CacheMode::Workspace => Some(cache::CacheDir::new(root, None)),
+            CacheMode::Dir(d) => Some(cache::CacheDir::new(root, Some(d))),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, serde::Serialize)]
 pub struct Timings {
     pub discover_ms: f64,
     pub parse_ms: f64,
+    /// Writing the summary cache.
+    pub cache_ms: f64,
     pub index_ms: f64,
     pub resolve_ms: f64,
     pub graph_ms: f64,
@@ -59,20 +84,15 @@ fn ms(d: Duration) -> f64 {
 pub struct Loaded {
     pub project: Project,
     pub parsed: Parsed,
+    /// Files taken from the cache and files parsed (`None` without a cache).
+    pub cache_stats: Option<cache::CacheStats>,
     pub timings: Timings,
 }
 
 impl Loaded {
     /// All input diagnostics (manifests, then files), in a stable order.
     pub fn diags(&self) -> Vec<&Diag> {
-        let mut d: Vec<&Diag> = self
-            .project
-            .diags
-            .iter()
-            .chain(self.parsed.diags.iter())
-            .collect();
-        d.sort_by(|a, b| (&a.file, a.loc).cmp(&(&b.file, b.loc)));
-        d
+        diagnostic::sorted(&self.project.diags, &self.parsed.diags)
     }
 
     pub fn index(&self) -> Index<'_> {
@@ -89,31 +109,47 @@ impl Loaded {
 }
 
 /// Discover and parse the crates around `paths`.
-pub fn load(paths: &[PathBuf], opts: Options) -> Result<Loaded, DiscoverError> {
+pub fn load(paths: &[PathBuf], opts: &Options) -> Result<Loaded, DiscoverError> {
     let t0 = Instant::now();
-    let project = discover::discover(
+    let project = discover(paths, opts)?;
+    let mut loaded = parse_project(project, opts);
+    loaded.timings.discover_ms = ms(t0.elapsed()) - loaded.timings.parse_ms;
+    Ok(loaded)
+}
+
+/// Find the workspace, its packages and crates around `paths`.
+pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Project, DiscoverError> {
+    discover::discover(
         paths,
         &DiscoverOptions {
             include_tests: opts.include_tests,
         },
-    )?;
+    )
+}
+
+/// Parse (or take from the cache) every file of a discovered project.
+pub fn parse_project(project: Project, opts: &Options) -> Loaded {
+    let t0 = Instant::now();
+    let lower = lower::LowerOptions {
+        include_tests: opts.include_tests,
+    };
+    let cache = opts
+        .cache
+        .dir(&project.root)
+        .map(|d| cache::FileCache::open(d, if opts.include_tests { "tests" } else { "" }));
+    let parsed = parse::parse_project(&project, lower, cache.as_ref());
     let t1 = Instant::now();
-    let parsed = parse::parse_project(
-        &project,
-        lower::LowerOptions {
-            include_tests: opts.include_tests,
-        },
-    );
-    let t2 = Instant::now();
-    Ok(Loaded {
+    let cache_stats = cache.map(cache::FileCache::save);
+    Loaded {
         project,
         parsed,
+        cache_stats,
         timings: Timings {
-            discover_ms: ms(t1 - t0),
-            parse_ms: ms(t2 - t1),
+            parse_ms: ms(t1 - t0),
+            cache_ms: ms(t1.elapsed()),
             ..Timings::default()
         },
-    })
+    }
 }
 
 /// Everything the rules work from: the index, the context model, framework knowledge, call
@@ -197,7 +233,7 @@ impl Report {
 
 /// Run the whole analysis on `paths` with the configuration found at the workspace root.
 pub fn check(paths: &[PathBuf], opts: Options) -> Result<Report, String> {
-    let loaded = load(paths, opts).map_err(|e| e.to_string())?;
+    let loaded = load(paths, &opts).map_err(|e| e.to_string())?;
     let cfg =
         config::load(&loaded.project.root, None).map_err(|d| d.render(&loaded.project.root))?;
     let mut t = Timings::default();

@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use crate::cache::{FileCache, FileData, Miss, Stamp};
 use crate::diagnostic::{Diag, Severity};
 use crate::discover::{normalize, CrateKind, Project};
 use crate::lower::{lower_file, LowerOptions};
@@ -37,11 +38,17 @@ pub struct Parsed {
     /// loose file that turned out to be another file's module).
     pub crate_roots: Vec<Option<usize>>,
     pub diags: Vec<Diag>,
+    /// Every file read (parsed or not), with what its content was.
+    pub stamps: Vec<(PathBuf, Stamp)>,
+    /// Module-file candidates that were looked for and did not exist.
+    pub absent: Vec<PathBuf>,
 }
 
 struct FileResult {
     summary: Option<FileSummary>,
     diags: Vec<Diag>,
+    /// What the content was (`None` when it could not be read).
+    stamp: Option<Stamp>,
 }
 
 const MAX_ERRORS_PER_FILE: usize = 10;
@@ -110,15 +117,58 @@ fn parse_recovering(text: &str) -> syn::Result<(syn::File, Vec<syn::Error>)> {
     Ok((file, errors))
 }
 
-/// Read, parse and lower one file.
-fn parse_file(path: &Path, opts: LowerOptions) -> FileResult {
-    let fail = |kind: &'static str, loc: Option<Loc>, msg: String| FileResult {
+/// Read, parse and lower one file, or take it from the cache.
+fn load_file(path: &Path, opts: LowerOptions, cache: Option<&FileCache>) -> FileResult {
+    let io_error = |e: std::io::Error| FileResult {
         summary: None,
-        diags: vec![Diag::new(Severity::Error, kind, path, loc, msg)],
+        diags: vec![Diag::new(
+            Severity::Error,
+            "io",
+            path,
+            None,
+            format!("cannot read file: {e}"),
+        )],
+        stamp: None,
     };
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return fail("io", None, format!("cannot read file: {e}")),
+    let (bytes, stamp) = match cache.map(|c| c.get(path)) {
+        Some(Ok((data, stamp))) => {
+            return FileResult {
+                summary: data.summary,
+                diags: data.diags,
+                stamp: Some(stamp),
+            }
+        }
+        Some(Err(Miss::Io(e))) => return io_error(e),
+        Some(Err(Miss::Parse(bytes, stamp))) => (bytes, stamp),
+        None => match fs::metadata(path).and_then(|m| Ok((fs::read(path)?, m))) {
+            Ok((bytes, meta)) => {
+                let stamp = Stamp::new(&meta, &bytes);
+                (bytes, stamp)
+            }
+            Err(e) => return io_error(e),
+        },
+    };
+    let (summary, diags) = parse_bytes(path, bytes, opts);
+    let data = FileData { summary, diags };
+    if let Some(c) = cache {
+        c.put(path, stamp, &data);
+    }
+    FileResult {
+        summary: data.summary,
+        diags: data.diags,
+        stamp: Some(stamp),
+    }
+}
+
+/// Parse and lower one file's bytes: its summary (unless it could not be parsed at all) and
+/// its diagnostics.
+fn parse_bytes(
+    path: &Path,
+    bytes: Vec<u8>,
+    opts: LowerOptions,
+) -> (Option<FileSummary>, Vec<Diag>) {
+    let fail = |kind: &'static str, loc: Option<Loc>, msg: String| {
+        (None, vec![Diag::new(Severity::Error, kind, path, loc, msg)])
     };
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
@@ -137,20 +187,17 @@ fn parse_file(path: &Path, opts: LowerOptions) -> FileResult {
         Ok(file) => {
             let mut summary = lower_file(&file, opts, lines);
             summary.allows = scan_allows(&text);
-            FileResult {
-                summary: Some(summary),
-                diags: Vec::new(),
-            }
+            (Some(summary), Vec::new())
         }
         Err(_) => match parse_recovering(&text) {
             // Keep every item that parses; report the ones that do not.
-            Ok((file, errors)) => FileResult {
-                summary: Some({
+            Ok((file, errors)) => (
+                Some({
                     let mut summary = lower_file(&file, opts, lines);
                     summary.allows = scan_allows(&text);
                     summary
                 }),
-                diags: errors
+                errors
                     .iter()
                     .take(MAX_ERRORS_PER_FILE)
                     .map(|e| {
@@ -163,7 +210,7 @@ fn parse_file(path: &Path, opts: LowerOptions) -> FileResult {
                         )
                     })
                     .collect(),
-            },
+            ),
             Err(lex) => fail(
                 "parse-error",
                 Some(span_loc(lex.span())),
@@ -287,14 +334,20 @@ fn own_children_dir(file: &Path, mod_rs: bool) -> PathBuf {
 }
 
 /// Parse every file reachable from the crate roots, in parallel.
-fn load_all(roots: Vec<PathBuf>, opts: LowerOptions) -> HashMap<PathBuf, FileResult> {
+fn load_all(
+    roots: Vec<PathBuf>,
+    opts: LowerOptions,
+    cache: Option<&FileCache>,
+) -> HashMap<PathBuf, FileResult> {
     let results: Mutex<HashMap<PathBuf, FileResult>> = Mutex::new(HashMap::new());
     let seen: Mutex<HashSet<PathBuf>> = Mutex::new(HashSet::new());
+    #[allow(clippy::too_many_arguments)]
     fn visit<'s>(
         scope: &rayon::Scope<'s>,
         path: PathBuf,
         children_dir: PathBuf,
         opts: LowerOptions,
+        cache: Option<&'s FileCache>,
         results: &'s Mutex<HashMap<PathBuf, FileResult>>,
         seen: &'s Mutex<HashSet<PathBuf>>,
     ) {
@@ -306,10 +359,10 @@ fn load_all(roots: Vec<PathBuf>, opts: LowerOptions) -> HashMap<PathBuf, FileRes
             return;
         }
         scope.spawn(move |scope| {
-            let r = parse_file(&path, opts);
+            let r = load_file(&path, opts, cache);
             if let Some(s) = &r.summary {
                 for (child, dir) in file_children(s, &path, &children_dir) {
-                    visit(scope, child, dir, opts, results, seen);
+                    visit(scope, child, dir, opts, cache, results, seen);
                 }
             }
             results
@@ -325,7 +378,7 @@ fn load_all(roots: Vec<PathBuf>, opts: LowerOptions) -> HashMap<PathBuf, FileRes
         rayon::scope(|scope| {
             for r in roots {
                 let dir = own_children_dir(&r, true);
-                visit(scope, r, dir, opts, &results, &seen);
+                visit(scope, r, dir, opts, cache, &results, &seen);
             }
         })
     };
@@ -336,9 +389,12 @@ fn load_all(roots: Vec<PathBuf>, opts: LowerOptions) -> HashMap<PathBuf, FileRes
     results.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
-struct TreeBuilder {
+struct TreeBuilder<'c> {
     results: HashMap<PathBuf, FileResult>,
     opts: LowerOptions,
+    cache: Option<&'c FileCache>,
+    stamps: Vec<(PathBuf, Stamp)>,
+    absent: Vec<PathBuf>,
     files: Vec<SourceFile>,
     file_idx: HashMap<PathBuf, usize>,
     /// Files whose parse failed: reported once.
@@ -347,7 +403,7 @@ struct TreeBuilder {
     diags: Vec<Diag>,
 }
 
-impl TreeBuilder {
+impl TreeBuilder<'_> {
     /// The file index for a path, parsing it now if the parallel phase did not.
     fn file(&mut self, path: &Path) -> Option<usize> {
         if let Some(&i) = self.file_idx.get(path) {
@@ -358,9 +414,12 @@ impl TreeBuilder {
         }
         let r = match self.results.remove(path) {
             Some(r) => r,
-            None => parse_file(path, self.opts),
+            None => load_file(path, self.opts, self.cache),
         };
         self.diags.extend(r.diags);
+        if let Some(stamp) = r.stamp {
+            self.stamps.push((path.to_path_buf(), stamp));
+        }
         match r.summary {
             Some(summary) => {
                 let i = self.files.len();
@@ -427,6 +486,15 @@ impl TreeBuilder {
                     None => {
                         let cands = child_candidates(&dir, &file_dir, top, &d);
                         let found = cands.iter().find(|(p, _)| p.is_file()).cloned();
+                        if !dry_run {
+                            self.absent.extend(
+                                cands
+                                    .iter()
+                                    .map(|(p, _)| p)
+                                    .take_while(|p| Some(*p) != found.as_ref().map(|f| &f.0))
+                                    .cloned(),
+                            );
+                        }
                         let Some((path, child_dir)) = found else {
                             let child =
                                 self.new_module(krate, d.name.clone(), Some(m), None, 0, dry_run);
@@ -515,12 +583,15 @@ impl TreeBuilder {
 }
 
 /// Parse all crates of a project into module trees.
-pub fn parse_project(project: &Project, opts: LowerOptions) -> Parsed {
+pub fn parse_project(project: &Project, opts: LowerOptions, cache: Option<&FileCache>) -> Parsed {
     let roots: Vec<PathBuf> = project.crates.iter().map(|c| c.root.clone()).collect();
-    let results = load_all(roots, opts);
+    let results = load_all(roots, opts, cache);
     let mut tb = TreeBuilder {
         results,
         opts,
+        cache,
+        stamps: Vec::new(),
+        absent: Vec::new(),
         files: Vec::new(),
         file_idx: HashMap::new(),
         failed: HashSet::new(),
@@ -554,6 +625,8 @@ pub fn parse_project(project: &Project, opts: LowerOptions) -> Parsed {
         modules: tb.modules,
         crate_roots,
         diags: tb.diags,
+        stamps: tb.stamps,
+        absent: tb.absent,
     }
 }
 

@@ -12,6 +12,10 @@ pub struct Sources {
 }
 
 impl Sources {
+    pub fn from_parts(root: std::path::PathBuf, files: Vec<std::path::PathBuf>) -> Sources {
+        Sources { root, files }
+    }
+
     pub fn new(a: &Analysis) -> Sources {
         Sources {
             root: a.gr.ix.project.root.clone(),

@@ -7,13 +7,15 @@
 //! comes from (a local, a field of a local, the result of call #n, a closure, a struct literal …),
 //! which is what both receiver-type inference and the propagation analysis need.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Interned-enough string type for names.
 pub type Name = smol_str::SmolStr;
 
 /// A source range, 1-based lines and 1-based columns (columns count chars, like rustc).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct Loc {
     pub line: u32,
     pub col: u32,
@@ -34,14 +36,14 @@ impl Loc {
 }
 
 /// A path as written: `a::b::<T>::c`, `::x`, `Self::m`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Path {
     /// Starts with `::`.
     pub global: bool,
     pub segs: Vec<PathSeg>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PathSeg {
     pub name: Name,
     /// Generic arguments written on this segment (types only).
@@ -81,7 +83,7 @@ impl Path {
 }
 
 /// A type as written, reduced to what resolution needs.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Ty {
     Path(Path),
     /// `&T`, `&mut T`, `*const T`: references are looked through everywhere.
@@ -108,7 +110,7 @@ impl Ty {
 }
 
 /// An attribute, reduced to its path and (for a few) its argument text.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Attr {
     pub path: Vec<Name>,
     /// The raw tokens inside the parentheses or after `=`, as text.
@@ -123,7 +125,7 @@ impl Attr {
 }
 
 /// Where a value comes from.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum VExpr {
     /// A one-segment path in value position: usually a local (also `self`).
     Local(Name),
@@ -154,7 +156,7 @@ pub enum VExpr {
     Unknown,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StructLit {
     pub path: Path,
     pub loc: Loc,
@@ -201,7 +203,7 @@ impl VExpr {
 }
 
 /// What is being called.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Callee {
     /// `foo(…)`, `a::b(…)`, `Type::m(…)`, `<T as Trait>::m(…)` (`qself` = `T`).
     Path { path: Path, qself: Option<Ty> },
@@ -211,7 +213,7 @@ pub enum Callee {
     Value(VExpr),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CallSite {
     pub callee: Callee,
     pub args: Vec<VExpr>,
@@ -230,14 +232,14 @@ impl CallSite {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClosureKind {
     Closure,
     AsyncBlock,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClosureDef {
     pub kind: ClosureKind,
     pub is_move: bool,
@@ -252,7 +254,7 @@ pub struct ClosureDef {
 }
 
 /// One step of a function body, in source order.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Event {
     /// A block scope opens / closes.
     Enter,
@@ -282,27 +284,27 @@ pub enum Event {
     ParamsEnd,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Assign {
     pub place: VExpr,
     pub value: VExpr,
     pub loc: Loc,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Body {
     pub events: Vec<Event>,
     pub calls: Vec<CallSite>,
     pub closures: Vec<ClosureDef>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Generic {
     pub name: Name,
     pub bounds: Vec<Path>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Param {
     /// The binding name for simple `name: Ty` parameters (`None` for patterns like `State(s)`).
     pub name: Option<Name>,
@@ -310,14 +312,14 @@ pub struct Param {
     pub loc: Loc,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SelfParam {
     Value,
     Ref,
     RefMut,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FnDef {
     pub name: Name,
     /// The name's location.
@@ -335,7 +337,7 @@ pub struct FnDef {
     pub body: Option<Body>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FieldDef {
     /// The field name, or its index for tuple fields.
     pub name: Name,
@@ -343,14 +345,14 @@ pub struct FieldDef {
     pub loc: Loc,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct VariantDef {
     pub name: Name,
     pub fields: Vec<FieldDef>,
     pub loc: Loc,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AdtKind {
     Struct,
@@ -358,7 +360,7 @@ pub enum AdtKind {
     Union,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AdtDef {
     pub kind: AdtKind,
     pub name: Name,
@@ -369,12 +371,12 @@ pub struct AdtDef {
     pub fields: Vec<FieldDef>,
     /// A tuple or unit struct (also a value: its constructor).
     pub is_tuple_or_unit: bool,
-    /// The traits named in `#[derive(…)]` (last path segment).
+    /// The traits named in `#[derive(…, Serialize, Deserialize)]` (last path segment).
     pub derives: Vec<Name>,
     pub variants: Vec<VariantDef>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TraitDef {
     pub name: Name,
     pub loc: Loc,
@@ -384,7 +386,7 @@ pub struct TraitDef {
     pub methods: Vec<FnDef>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ImplDef {
     pub loc: Loc,
     pub attrs: Vec<Attr>,
@@ -396,7 +398,7 @@ pub struct ImplDef {
     pub assoc_types: Vec<(Name, Ty)>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AliasDef {
     pub name: Name,
     pub loc: Loc,
@@ -404,7 +406,7 @@ pub struct AliasDef {
     pub ty: Ty,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StaticKind {
     Static,
@@ -413,7 +415,7 @@ pub enum StaticKind {
     TaskLocal,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StaticDef {
     pub kind: StaticKind,
     pub name: Name,
@@ -422,7 +424,7 @@ pub struct StaticDef {
 }
 
 /// One flattened `use` item: `use a::b::c as d;` → path `[a, b, c]`, kind `Named(d)`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct UseDef {
     pub global: bool,
     pub path: Vec<Name>,
@@ -431,14 +433,14 @@ pub struct UseDef {
     pub loc: Loc,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum UseKind {
     /// Binds this name (the last segment, or the `as` rename; `_` binds nothing).
     Named(Name),
     Glob,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ModDecl {
     pub name: Name,
     pub loc: Loc,
@@ -453,7 +455,7 @@ pub struct ModDecl {
 }
 
 /// The items of one module (the file's own, or an inline `mod x { … }` inside it).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ModItems {
     pub mods: Vec<ModDecl>,
     pub fns: Vec<FnDef>,
@@ -468,7 +470,7 @@ pub struct ModItems {
 }
 
 /// `// threadlint: allow(TP001, TP003) reason: <why>` — covers its own line and the next one.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CommentAllow {
     pub line: u32,
     pub col: u32,
@@ -477,7 +479,7 @@ pub struct CommentAllow {
 }
 
 /// The summary of one file. `modules[0]` is the file's own module.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct FileSummary {
     pub modules: Vec<ModItems>,
     pub lines: u32,
