@@ -174,8 +174,23 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
 
-/// [`run`] on a thread with a large stack (the main thread's is small and fixed).
+/// Set when this process runs one command and exits: large results are then not freed.
+static ONE_SHOT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Let go of a large workspace's summaries and graphs: when the process ends right after, freeing
+/// them one by one is wasted time; when `run` is called as a library, they are freed.
+fn discard<T>(v: T) {
+    if ONE_SHOT.load(std::sync::atomic::Ordering::Relaxed) {
+        std::mem::forget(v);
+    } else {
+        drop(v);
+    }
+}
+
+/// [`run`] on a thread with a large stack (the main thread's is small and fixed), for a process
+/// that exits when it returns.
 pub fn run_on_big_stack(args: Vec<std::ffi::OsString>) -> i32 {
+    ONE_SHOT.store(true, std::sync::atomic::Ordering::Relaxed);
     let worker = std::thread::Builder::new()
         .name("threadlint".into())
         .stack_size(crate::parse::STACK_SIZE)
@@ -247,9 +262,8 @@ fn analyze<R>(
     let a = crate::analysis::Analysis::new(&gr, &cfg.config);
     let r = then(&a);
     drop(a);
-    // The process ends soon: freeing a large workspace's summaries one by one is wasted time.
-    std::mem::forget(gr);
-    std::mem::forget(loaded);
+    discard(gr);
+    discard(loaded);
     Ok(r)
 }
 
@@ -427,9 +441,8 @@ fn findings_of(
         .save(d);
     }
     let focus = loaded.project.focus.clone();
-    // The process ends soon: freeing a large workspace's summaries one by one is wasted time.
-    std::mem::forget(gr);
-    std::mem::forget(loaded);
+    discard(gr);
+    discard(loaded);
     Ok((findings, src, focus))
 }
 
@@ -629,9 +642,8 @@ fn debug(d: DebugCommand) -> i32 {
             };
             let mut stdout = std::io::stdout().lock();
             let _ = writeln!(stdout, "{}", out.trim_end());
-            // The process ends now: freeing a large workspace's summaries one by one is wasted time.
-            std::mem::forget(gr);
-            std::mem::forget(loaded);
+            discard(gr);
+            discard(loaded);
             EXIT_OK
         }
         DebugCommand::Floor { paths } => {

@@ -273,6 +273,8 @@ impl Loader<'_> {
         let value = read_manifest(&manifest, &mut diags);
         self.project.diags.append(&mut diags);
         let Some(value) = value else {
+            let fallback = self.default_manifest(seed);
+            self.load_package(seed, fallback);
             return (seed.to_path_buf(), None);
         };
         if value.get("workspace").is_some() {
@@ -390,6 +392,32 @@ impl Loader<'_> {
         }
     }
 
+    /// A manifest for a package whose own cannot be read or parsed (already reported): the
+    /// default layout (`src/lib.rs`, `src/main.rs`, `src/bin/`) under the folder's name, so that
+    /// its sources are still analyzed. `None` when the folder has no `src/`.
+    fn default_manifest(&mut self, dir: &Path) -> Option<toml::Value> {
+        if !dir.join("src").is_dir() {
+            return None;
+        }
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "package".into());
+        self.project.diags.push(Diag::new(
+            Severity::Note,
+            "manifest",
+            dir.join("Cargo.toml"),
+            None,
+            format!("analyzing `{name}` with the default layout (src/lib.rs, src/main.rs, src/bin/) since its manifest cannot be used"),
+        ));
+        let mut pkg = toml::Table::new();
+        pkg.insert("name".into(), toml::Value::String(name));
+        let mut table = toml::Table::new();
+        table.insert("package".into(), toml::Value::Table(pkg));
+        Some(toml::Value::Table(table))
+    }
+
     fn load_package(&mut self, dir: &Path, value: Option<toml::Value>) -> Option<usize> {
         let dir = normalize(dir);
         if let Some(&i) = self.by_dir.get(&dir) {
@@ -402,7 +430,10 @@ impl Loader<'_> {
                 let mut diags = Vec::new();
                 let v = read_manifest(&manifest, &mut diags);
                 self.project.diags.append(&mut diags);
-                v?
+                match v {
+                    Some(v) => v,
+                    None => self.default_manifest(&dir)?,
+                }
             }
         };
         let pkg = value.get("package")?;

@@ -117,19 +117,48 @@ fn parse_recovering(text: &str) -> syn::Result<(syn::File, Vec<syn::Error>)> {
     Ok((file, errors))
 }
 
+/// How files are read: lowering options, the cache, and the folders a symlink may lead into.
+pub struct Reader<'c> {
+    pub opts: LowerOptions,
+    pub cache: Option<&'c FileCache>,
+    /// Canonical folders of the workspace and its packages.
+    pub inside: Vec<PathBuf>,
+}
+
+impl Reader<'_> {
+    /// A file reached through a symlink that leads out of every folder of the workspace.
+    fn escapes(&self, path: &Path) -> Option<PathBuf> {
+        let real = fs::canonicalize(path).ok()?;
+        let abs = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            normalize(&std::env::current_dir().ok()?.join(path))
+        };
+        if real == abs || self.inside.iter().any(|d| real.starts_with(d)) {
+            return None;
+        }
+        Some(real)
+    }
+}
+
 /// Read, parse and lower one file, or take it from the cache.
-fn load_file(path: &Path, opts: LowerOptions, cache: Option<&FileCache>) -> FileResult {
-    let io_error = |e: std::io::Error| FileResult {
+fn load_file(path: &Path, reader: &Reader) -> FileResult {
+    let (opts, cache) = (reader.opts, reader.cache);
+    let fail = |kind: &'static str, msg: String| FileResult {
         summary: None,
-        diags: vec![Diag::new(
-            Severity::Error,
-            "io",
-            path,
-            None,
-            format!("cannot read file: {e}"),
-        )],
+        diags: vec![Diag::new(Severity::Error, kind, path, None, msg)],
         stamp: None,
     };
+    let io_error = |e: std::io::Error| fail("io", format!("cannot read file: {e}"));
+    if let Some(real) = reader.escapes(path) {
+        return fail(
+            "symlink",
+            format!(
+                "a symlink leads out of the workspace (to {}); not followed",
+                real.display()
+            ),
+        );
+    }
     let (bytes, stamp) = match cache.map(|c| c.get(path)) {
         Some(Ok((data, stamp))) => {
             return FileResult {
@@ -334,20 +363,14 @@ fn own_children_dir(file: &Path, mod_rs: bool) -> PathBuf {
 }
 
 /// Parse every file reachable from the crate roots, in parallel.
-fn load_all(
-    roots: Vec<PathBuf>,
-    opts: LowerOptions,
-    cache: Option<&FileCache>,
-) -> HashMap<PathBuf, FileResult> {
+fn load_all(roots: Vec<PathBuf>, reader: &Reader) -> HashMap<PathBuf, FileResult> {
     let results: Mutex<HashMap<PathBuf, FileResult>> = Mutex::new(HashMap::new());
     let seen: Mutex<HashSet<PathBuf>> = Mutex::new(HashSet::new());
-    #[allow(clippy::too_many_arguments)]
     fn visit<'s>(
         scope: &rayon::Scope<'s>,
         path: PathBuf,
         children_dir: PathBuf,
-        opts: LowerOptions,
-        cache: Option<&'s FileCache>,
+        reader: &'s Reader<'s>,
         results: &'s Mutex<HashMap<PathBuf, FileResult>>,
         seen: &'s Mutex<HashSet<PathBuf>>,
     ) {
@@ -359,10 +382,10 @@ fn load_all(
             return;
         }
         scope.spawn(move |scope| {
-            let r = load_file(&path, opts, cache);
+            let r = load_file(&path, reader);
             if let Some(s) = &r.summary {
                 for (child, dir) in file_children(s, &path, &children_dir) {
-                    visit(scope, child, dir, opts, cache, results, seen);
+                    visit(scope, child, dir, reader, results, seen);
                 }
             }
             results
@@ -378,7 +401,7 @@ fn load_all(
         rayon::scope(|scope| {
             for r in roots {
                 let dir = own_children_dir(&r, true);
-                visit(scope, r, dir, opts, cache, &results, &seen);
+                visit(scope, r, dir, reader, &results, &seen);
             }
         })
     };
@@ -391,8 +414,7 @@ fn load_all(
 
 struct TreeBuilder<'c> {
     results: HashMap<PathBuf, FileResult>,
-    opts: LowerOptions,
-    cache: Option<&'c FileCache>,
+    reader: &'c Reader<'c>,
     stamps: Vec<(PathBuf, Stamp)>,
     absent: Vec<PathBuf>,
     files: Vec<SourceFile>,
@@ -414,7 +436,7 @@ impl TreeBuilder<'_> {
         }
         let r = match self.results.remove(path) {
             Some(r) => r,
-            None => load_file(path, self.opts, self.cache),
+            None => load_file(path, self.reader),
         };
         self.diags.extend(r.diags);
         if let Some(stamp) = r.stamp {
@@ -585,11 +607,21 @@ impl TreeBuilder<'_> {
 /// Parse all crates of a project into module trees.
 pub fn parse_project(project: &Project, opts: LowerOptions, cache: Option<&FileCache>) -> Parsed {
     let roots: Vec<PathBuf> = project.crates.iter().map(|c| c.root.clone()).collect();
-    let results = load_all(roots, opts, cache);
-    let mut tb = TreeBuilder {
-        results,
+    let inside = std::iter::once(&project.root)
+        .chain(project.packages.iter().map(|p| &p.dir))
+        .map(PathBuf::as_path)
+        .chain(project.crates.iter().filter_map(|c| c.root.parent()))
+        .filter_map(|d| fs::canonicalize(d).ok())
+        .collect();
+    let reader = Reader {
         opts,
         cache,
+        inside,
+    };
+    let results = load_all(roots, &reader);
+    let mut tb = TreeBuilder {
+        results,
+        reader: &reader,
         stamps: Vec::new(),
         absent: Vec::new(),
         files: Vec::new(),

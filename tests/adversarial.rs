@@ -1,6 +1,6 @@
 //! Inputs that break naive tools: deep nesting, huge and generated files, bad encodings, module
 //! cycles, symlink loops, macros. None may panic or hang, and the good files beside them are still
-//! analyzed (part of issue #7; fuzzing and the rest of the list come next).
+//! analyzed (issue #7; the fuzz target in `fuzz/` feeds arbitrary bytes through the same pipeline).
 
 use std::path::Path;
 
@@ -166,13 +166,157 @@ fn module_cycles_and_symlink_loops() {
 }
 
 #[test]
-fn a_manifest_that_is_not_toml_is_a_located_error() {
-    let dir = package(&[("src/lib.rs", b"pub fn x() {}\n")]);
+fn a_manifest_that_is_not_toml_is_a_located_error_and_the_sources_are_still_analyzed() {
+    let dir = package(&[
+        ("src/lib.rs", b"mod chain;\n"),
+        ("src/chain.rs", CHAIN.as_bytes()),
+    ]);
     std::fs::write(dir.path().join("Cargo.toml"), "[package\nname = 1\n").unwrap();
     let (code, text) = check(dir.path());
-    assert_eq!(code, 2, "{text}");
     assert!(
         text.contains("Cargo.toml:1:9: error[manifest]: not a valid Cargo.toml"),
         "{text}"
     );
+    assert!(text.contains("with the default layout"), "{text}");
+    assert_eq!(code, 1, "{text}");
+    assert_chain_found(&text);
+    // Nothing to analyze at all: exit 2, with the reason.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(empty.path().join("Cargo.toml"), "[package\nname = 1\n").unwrap();
+    let (code, text) = check(empty.path());
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("no Rust files could be analyzed"), "{text}");
+}
+
+#[test]
+fn a_workspace_member_glob_matching_nothing() {
+    let dir = package(&[
+        (
+            "crates/a/Cargo.toml",
+            b"[package]\nname = \"a\"\nversion = \"0.1.0\"\n",
+        ),
+        ("crates/a/src/lib.rs", b"mod chain;\n"),
+        ("crates/a/src/chain.rs", CHAIN.as_bytes()),
+    ]);
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[workspace]\nmembers = [\"crates/*\", \"nothing/*\", \"missing\"]\n",
+    )
+    .unwrap();
+    let (code, text) = check(dir.path());
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("crates/a/src/chain.rs:6:"), "{text}");
+}
+
+#[test]
+fn a_ten_megabyte_file() {
+    // About 230,000 one-line functions: 10 MB of generated code in one file.
+    let mut big = String::with_capacity(10 << 20);
+    let mut i = 0;
+    while big.len() < 10 << 20 {
+        big.push_str(&format!(
+            "pub fn g{i}(x: u32) -> u32 {{ x.wrapping_add({i}) }}\n"
+        ));
+        i += 1;
+    }
+    let dir = package(&[
+        ("src/lib.rs", b"mod big; mod chain;\n"),
+        ("src/big.rs", big.as_bytes()),
+        ("src/chain.rs", CHAIN.as_bytes()),
+    ]);
+    let (code, text) = check(dir.path());
+    assert_eq!(code, 1, "{text}");
+    assert_chain_found(&text);
+}
+
+#[test]
+fn a_dense_call_graph_with_100k_edges_in_cycles() {
+    // 1,000 functions, each calling 100 others (every call passes the context): 100,000 edges,
+    // cycles everywhere, an entry in front and a tool behind. Path search must stay polynomial.
+    let n = 1000;
+    let mut src = String::from(
+        "use axum::extract::ws::WebSocket;\nuse crate::chain::{ThreadContext, Tool, T};\n\
+         pub async fn entry(s: WebSocket) { let ctx = ThreadContext { thread_id: s.id() }; d0(&ctx); }\n",
+    );
+    for i in 0..n {
+        src.push_str(&format!("pub fn d{i}(ctx: &ThreadContext) {{"));
+        for k in 1..=100 {
+            src.push_str(&format!(" d{}(ctx);", (i * 7 + k * 13) % n));
+        }
+        if i == n - 1 {
+            src.push_str(" T.call(ctx); dropped();");
+        }
+        src.push_str(" }\n");
+    }
+    src.push_str(
+        "fn dropped() { let c = ThreadContext { thread_id: String::new() }; T.call(&c); }\n",
+    );
+    let dir = package(&[
+        ("src/lib.rs", b"pub mod dense; pub mod chain;\n"),
+        ("src/dense.rs", src.as_bytes()),
+        ("src/chain.rs", CHAIN.as_bytes()),
+    ]);
+    let (code, text) = check(dir.path());
+    assert_eq!(code, 1, "{text}");
+    assert_chain_found(&text);
+    assert!(
+        text.contains("src/dense.rs:"),
+        "the dense graph's drop is found:\n{text}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn special_and_unreadable_files_and_symlinks_out_of_the_workspace() {
+    use std::os::unix::fs::PermissionsExt;
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.rs"), "pub fn secret() {}\n").unwrap();
+    let dir = package(&[
+        (
+            "src/lib.rs",
+            b"mod fifo; mod dangling; mod locked; mod outside; mod chain;\n",
+        ),
+        ("src/locked.rs", b"pub fn locked() {}\n"),
+        ("src/private/x.rs", b"pub fn x() {}\n"),
+        ("src/chain.rs", CHAIN.as_bytes()),
+    ]);
+    let src = dir.path().join("src");
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(src.join("fifo.rs"))
+        .status();
+    std::os::unix::fs::symlink("nowhere.rs", src.join("dangling.rs")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.rs"), src.join("outside.rs")).unwrap();
+    let lock = |p: &Path, mode: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    lock(&src.join("locked.rs"), 0o000);
+    lock(&src.join("private"), 0o000);
+    // Root reads everything: then the unreadable cases cannot be seen, only survived.
+    let enforced = std::fs::read(src.join("locked.rs")).is_err();
+    let (code, text) = check(dir.path());
+    let (code2, text2) = check(&src);
+    lock(&src.join("private"), 0o755);
+    lock(&src.join("locked.rs"), 0o644);
+    assert_eq!(code, 1, "{text}");
+    assert_chain_found(&text);
+    if fifo.is_ok_and(|s| s.success()) {
+        assert!(text.contains("file not found for module `fifo`"), "{text}");
+    }
+    assert!(
+        text.contains("file not found for module `dangling`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("src/outside.rs: error[symlink]: a symlink leads out of the workspace"),
+        "{text}"
+    );
+    if enforced {
+        assert!(
+            text.contains("src/locked.rs: error[io]: cannot read file"),
+            "{text}"
+        );
+    }
+    // The folder walk (no manifest) survives the unreadable folder and the special files too.
+    assert_eq!(code2, 1, "{text2}");
+    assert_chain_found(&text2);
 }
