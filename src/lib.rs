@@ -15,6 +15,8 @@ pub mod context;
 pub mod diagnostic;
 pub mod discover;
 pub mod facts;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod graph;
 pub mod index;
 pub mod knowledge;
