@@ -2,9 +2,11 @@
 # threadlint benchmark: bench/run.sh [LINES...]   (default: 100000 300000 1000000)
 #
 # For each size: generate a synthetic workspace (bench/work/ws-<lines>/, kept between runs), then time
-#   floor  threadlint debug floor DIR                                  read + syn-parse every file
-#   cold   threadlint debug callgraph DIR --format stats --no-cache    discovery + parse + index + resolve
-#   warm   threadlint check DIR  (cache primed by one untimed run)     only if `check --help` has --no-cache
+#   floor    threadlint debug floor DIR                          read + syn-parse every file, nothing else
+#   cold     threadlint check DIR --cache-dir EMPTY              the whole check, writing a new cache
+#   nocache  threadlint check DIR --no-cache                     the whole check, no cache at all
+#   warm     threadlint check DIR            (cache primed)      nothing changed since the last run
+#   one      threadlint check DIR            (one file edited)   one file changed since the last run
 # RUNS times each (median wall time; peak RSS is the largest seen), and print a Markdown table.
 #
 # Environment: BENCH_RUNS (default 3), BENCH_SEED (generator seed, default 42),
@@ -41,30 +43,27 @@ BIN="$TARGET_DIR/release/threadlint"
 [ -x "$BIN" ] || die "no threadlint binary at $BIN after the build"
 "$BIN" debug floor --help >/dev/null 2>&1 ||
     die "$BIN has no working 'debug floor' subcommand ('threadlint debug floor --help' failed)"
-"$BIN" debug callgraph --help >/dev/null 2>&1 ||
-    die "$BIN has no working 'debug callgraph' subcommand ('threadlint debug callgraph --help' failed)"
-
-WARM=0
-if "$BIN" check --help 2>&1 | grep -q -- '--no-cache'; then
-    WARM=1
-else
-    echo "bench: 'threadlint check --help' does not mention --no-cache: skipping the warm (cached) runs" >&2
-fi
+"$BIN" check --help 2>&1 | grep -q -- '--cache-dir' ||
+    die "$BIN check has no --cache-dir option"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/threadlint-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
 # ---------------------------------------------------------------------------------------------- helpers
 # measure LABEL OK_EXIT_CODES CMD...  -> M_WALL (median wall seconds), M_RSS (max peak RSS, KiB);
-# stdout of the last run is kept in $TMP/LABEL.out, of run i in $TMP/LABEL.i.out
+# stdout of the last run is kept in $TMP/LABEL.out, of run i in $TMP/LABEL.i.out.
+# When the function `before_run` is set (BEFORE=name), it runs untimed before each run with i as $1.
 measure() {
     local label=$1 ok=$2
     shift 2
     local walls=() rss_max=0 i rc wall rss
     for ((i = 1; i <= RUNS; i++)); do
+        if [ -n "${BEFORE:-}" ]; then "$BEFORE" "$i"; fi
         set +e
+        t0=$EPOCHREALTIME
         /usr/bin/time -f '%e %M' -o "$TMP/time" "$@" >"$TMP/$label.out" 2>"$TMP/$label.err"
         rc=$?
+        t1=$EPOCHREALTIME
         set -e
         if [[ " $ok " != *" $rc "* ]]; then
             echo "bench: error: $label run failed with exit status $rc: $*" >&2
@@ -74,6 +73,8 @@ measure() {
         fi
         cp "$TMP/$label.out" "$TMP/$label.$i.out"
         read -r wall rss < <(tail -n 1 "$TMP/time")
+        # /usr/bin/time prints centiseconds: time the wall clock here, to the microsecond.
+        wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
         [[ "$wall" =~ ^[0-9.]+$ && "$rss" =~ ^[0-9]+$ ]] || die "could not read /usr/bin/time output for $label: $(cat "$TMP/time")"
         walls+=("$wall")
         if ((rss > rss_max)); then rss_max=$rss; fi
@@ -140,34 +141,34 @@ for n in "${SIZES[@]}"; do
     fi
     FLOOR_NOTES+=("$FLOOR_SRC")
 
-    echo "bench: $n lines: cold" >&2
-    measure cold "0" "$BIN" debug callgraph "$ws" --format stats --no-cache
-    cold_s=$M_WALL
-    rss_mib=$((M_RSS / 1024))
-    json_field "$TMP/cold.out" files >/dev/null ||
-        die "'threadlint debug callgraph --format stats' did not print a JSON object on stdout; got: $(head -c 300 "$TMP/cold.out")"
-    lines=$(json_field "$TMP/floor.out" lines || true)
-    [ -n "$lines" ] || lines=$(json_field "$TMP/cold.out" lines || true)
-    [ -n "$lines" ] || lines=$n
+    lines=$(find "$ws" -name '*.rs' -not -path '*/target/*' -exec cat {} + | wc -l)
+    cache="$TMP/cache-$n"
+    fresh_cache() { rm -rf "$cache"; }
 
-    row="| $lines | $files | $floor_s | $cold_s | $(ratio "$cold_s" "$floor_s") | $rss_mib |"
-    if [ "$WARM" = 1 ]; then
-        echo "bench: $n lines: warm (priming the cache)" >&2
-        set +e
-        "$BIN" check "$ws" >/dev/null 2>"$TMP/prime.err"
-        rc=$?
-        set -e
-        if [ "$rc" -gt 1 ]; then
-            echo "bench: error: 'threadlint check $ws' failed with exit status $rc" >&2
-            tail -n 25 "$TMP/prime.err" >&2
-            exit 1
-        fi
-        # exit status 1 only means "findings"
-        measure warm "0 1" "$BIN" check "$ws"
-        warm_s=$M_WALL
-        row="$row $warm_s | $(ratio "$warm_s" "$floor_s") | $((M_RSS / 1024)) |"
-    fi
-    ROWS+=("$row")
+    echo "bench: $n lines: cold (empty cache)" >&2
+    BEFORE=fresh_cache measure cold "0 1" "$BIN" check "$ws" --cache-dir "$cache" --format concise
+    cold_s=$M_WALL cold_rss=$((M_RSS / 1024))
+
+    echo "bench: $n lines: cold without a cache" >&2
+    measure nocache "0 1" "$BIN" check "$ws" --no-cache --format concise
+    nocache_s=$M_WALL nocache_rss=$((M_RSS / 1024))
+    cmp -s "$TMP/cold.out" "$TMP/nocache.out" || die "check with and without the cache disagree on $ws"
+
+    echo "bench: $n lines: warm (nothing changed)" >&2
+    "$BIN" check "$ws" --cache-dir "$cache" --format concise >/dev/null 2>&1 || true
+    measure warm "0 1" "$BIN" check "$ws" --cache-dir "$cache" --format concise
+    warm_s=$M_WALL warm_rss=$((M_RSS / 1024))
+    cmp -s "$TMP/warm.out" "$TMP/nocache.out" || die "the warm run's report differs from a --no-cache run on $ws"
+
+    echo "bench: $n lines: one file changed" >&2
+    edited=$(find "$ws/crates" -name '*.rs' -path '*/src/*' | sort | head -n 1)
+    cp "$edited" "$TMP/edited.orig"
+    edit_one() { { cat "$TMP/edited.orig"; echo "pub fn bench_edit_$1() {}"; } >"$edited"; }
+    BEFORE=edit_one measure one "0 1" "$BIN" check "$ws" --cache-dir "$cache" --format concise
+    one_s=$M_WALL one_rss=$((M_RSS / 1024))
+    cp "$TMP/edited.orig" "$edited"
+
+    ROWS+=("| $lines | $files | $floor_s | $cold_s | $(ratio "$cold_s" "$floor_s") | $nocache_s | $(ratio "$nocache_s" "$floor_s") | $warm_s | $(ratio "$warm_s" "$floor_s") | $one_s | $(ratio "$one_s" "$floor_s") | $cold_rss / $nocache_rss / $warm_rss / $one_rss |")
 done
 
 # ---------------------------------------------------------------------------------------------- report
@@ -176,16 +177,12 @@ done
     echo "threadlint benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $RUNS runs each (median wall time)"
     echo "binary: $BIN ($(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo 'no git'))"
     echo
-    if [ "$WARM" = 1 ]; then
-        echo "| lines | files | floor s | cold s | cold/floor | peak RSS MiB | warm s | warm/floor | warm RSS MiB |"
-        echo "|------:|------:|--------:|-------:|-----------:|-------------:|-------:|-----------:|-------------:|"
-    else
-        echo "| lines | files | floor s | cold s | cold/floor | peak RSS MiB |"
-        echo "|------:|------:|--------:|-------:|-----------:|-------------:|"
-    fi
+    echo "| lines | files | floor s | cold s | cold/floor | no-cache s | no-cache/floor | warm s | warm/floor | one-file s | one-file/floor | peak RSS MiB (cold / no-cache / warm / one-file) |"
+    echo "|------:|------:|--------:|-------:|-----------:|-----------:|---------------:|-------:|-----------:|-----------:|---------------:|------:|"
     printf '%s\n' "${ROWS[@]}"
     echo
-    echo "cold s and warm s are process wall times (/usr/bin/time %e); peak RSS is that of the cold runs."
+    echo "cold = check with an empty cache (it writes one); no-cache = check --no-cache; warm = check with nothing changed;"
+    echo "one-file = check after one file was edited. All are process wall times (start-up included)."
     printf '%s\n' "${FLOOR_NOTES[@]}" | sort -u
     echo "Budgets (SPEC §10, 1M lines, 2 cores): cold/floor <= 1.5, warm/floor <= 0.15, peak RSS < 1024 MiB."
 } | tee "$WORK/last-results.md"

@@ -162,6 +162,8 @@ impl CacheDir {
         let tag = self.dir.join("CACHEDIR.TAG");
         if !tag.exists() {
             fs::write(&tag, TAG)?;
+            // Never shows up in `git status`, even where `target/` is not ignored.
+            fs::write(self.dir.join(".gitignore"), "# Created by threadlint.\n*\n")?;
         }
         let tmp = self.dir.join(format!(".{name}.{}.tmp", std::process::id()));
         let mut f = fs::File::create(&tmp)?;
@@ -286,8 +288,9 @@ impl FileCache {
             });
     }
 
-    /// Write the entries this run used, unless they are exactly what was stored.
-    pub fn save(self) -> CacheStats {
+    /// Write the entries this run used, unless they are exactly what was stored, on a thread
+    /// of its own: the analysis goes on meanwhile.
+    pub fn save(self) -> (CacheStats, Pending) {
         let stats = CacheStats {
             hits: self.hits.into_inner(),
             misses: self.misses.into_inner(),
@@ -295,18 +298,42 @@ impl FileCache {
         let mut entries = self.used.into_inner().unwrap_or_else(|e| e.into_inner());
         let unchanged = self.unchanged.into_inner();
         if unchanged == entries.len() && unchanged == self.old.len() {
-            return stats;
+            return (stats, Pending::default());
         }
-        entries.sort_by(|a, b| a.path.cmp(&b.path));
-        entries.dedup_by(|a, b| a.path == b.path);
-        let pack = Pack {
-            salt: self.salt,
-            entries,
+        let (at, salt) = (self.at, self.salt);
+        let old = self.old;
+        let write = move || {
+            // The old entries are freed here too, off the analysis' path.
+            drop(old);
+            entries.sort_by(|a, b| a.path.cmp(&b.path));
+            entries.dedup_by(|a, b| a.path == b.path);
+            if let Ok(bytes) = postcard::to_stdvec(&Pack { salt, entries }) {
+                at.write(FILES, &bytes);
+            }
         };
-        if let Ok(bytes) = postcard::to_stdvec(&pack) {
-            self.at.write(FILES, &bytes);
+        let handle = std::thread::Builder::new()
+            .name("threadlint-cache".into())
+            .spawn(write);
+        (stats, Pending(Mutex::new(handle.ok())))
+    }
+}
+
+/// A cache write going on in the background: waited for by [`Pending::wait`], or when dropped.
+#[derive(Default)]
+pub struct Pending(Mutex<Option<std::thread::JoinHandle<()>>>);
+
+impl Pending {
+    pub fn wait(&self) {
+        let handle = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(h) = handle {
+            let _ = h.join();
         }
-        stats
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.wait();
     }
 }
 

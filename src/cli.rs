@@ -262,6 +262,7 @@ fn analyze<R>(
     let a = crate::analysis::Analysis::new(&gr, &cfg.config);
     let r = then(&a);
     drop(a);
+    loaded.cache_write.wait();
     discard(gr);
     discard(loaded);
     Ok(r)
@@ -441,6 +442,7 @@ fn findings_of(
         .save(d);
     }
     let focus = loaded.project.focus.clone();
+    loaded.cache_write.wait();
     discard(gr);
     discard(loaded);
     Ok((findings, src, focus))
@@ -642,6 +644,7 @@ fn debug(d: DebugCommand) -> i32 {
             };
             let mut stdout = std::io::stdout().lock();
             let _ = writeln!(stdout, "{}", out.trim_end());
+            loaded.cache_write.wait();
             discard(gr);
             discard(loaded);
             EXIT_OK

@@ -88,6 +88,8 @@ pub struct Loaded {
     pub parsed: Parsed,
     /// Files taken from the cache and files parsed (`None` without a cache).
     pub cache_stats: Option<cache::CacheStats>,
+    /// The summary cache being written (wait for it before the process exits).
+    pub cache_write: cache::Pending,
     pub timings: Timings,
 }
 
@@ -141,11 +143,15 @@ pub fn parse_project(project: Project, opts: &Options) -> Loaded {
         .map(|d| cache::FileCache::open(d, if opts.include_tests { "tests" } else { "" }));
     let parsed = parse::parse_project(&project, lower, cache.as_ref());
     let t1 = Instant::now();
-    let cache_stats = cache.map(cache::FileCache::save);
+    let (cache_stats, cache_write) = match cache.map(cache::FileCache::save) {
+        Some((stats, pending)) => (Some(stats), pending),
+        None => (None, cache::Pending::default()),
+    };
     Loaded {
         project,
         parsed,
         cache_stats,
+        cache_write,
         timings: Timings {
             parse_ms: ms(t1 - t0),
             cache_ms: ms(t1.elapsed()),

@@ -24,7 +24,7 @@ fn scenarios() -> Vec<PathBuf> {
 
 fn check_scenario(dir: &Path) -> Vec<String> {
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
-    let loaded = load(&[dir.to_path_buf()], Options::default()).expect("scenario loads");
+    let loaded = load(&[dir.to_path_buf()], &Options::default()).expect("scenario loads");
     let mut t = Timings::default();
     let gr = build_graph(&loaded, &threadlint::config::Config::default(), &mut t);
     let (ix, g) = (&gr.ix, &gr.graph);
