@@ -191,13 +191,19 @@ fn discard<T>(v: T) {
 /// that exits when it returns.
 pub fn run_on_big_stack(args: Vec<std::ffi::OsString>) -> i32 {
     ONE_SHOT.store(true, std::sync::atomic::Ordering::Relaxed);
+    crate::parse::CONTAIN_PANICS.store(true, std::sync::atomic::Ordering::Relaxed);
+    // A panic is reported where it is caught, as a diagnostic: no trace on the terminal.
+    std::panic::set_hook(Box::new(|_| {}));
     let worker = std::thread::Builder::new()
         .name("threadlint".into())
         .stack_size(crate::parse::STACK_SIZE)
         .spawn(move || run(args));
     match worker {
-        Ok(handle) => handle.join().unwrap_or_else(|_| {
-            eprintln!("threadlint: internal error (a bug: please report it with the input that caused it)");
+        Ok(handle) => handle.join().unwrap_or_else(|payload| {
+            eprintln!(
+                "threadlint: internal error: {} (a bug: please report it with the input that caused it)",
+                crate::parse::panic_message(&*payload)
+            );
             EXIT_ERROR
         }),
         Err(_) => run(std::env::args_os().collect::<Vec<_>>()),
@@ -390,8 +396,14 @@ fn findings_of(
     }
     let t0 = std::time::Instant::now();
     let loaded = parse(project, &opts)?;
+    if std::env::var_os("THREADLINT_RSS").is_some() {
+        eprintln!("rss after parse: {} MiB", rss_mib());
+    }
     let mut t = loaded.timings;
     let gr = build_graph(&loaded, &cfg.config, &mut t);
+    if std::env::var_os("THREADLINT_RSS").is_some() {
+        eprintln!("rss after graph: {} MiB", rss_mib());
+    }
     let t1 = std::time::Instant::now();
     let a = crate::analysis::Analysis::new(&gr, &cfg.config);
     let t2 = std::time::Instant::now();
@@ -685,4 +697,12 @@ fn debug(d: DebugCommand) -> i32 {
             EXIT_OK
         }
     }
+}
+
+fn rss_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map(|p| p * 4096 >> 20)
+        .unwrap_or(0)
 }

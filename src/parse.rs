@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Mutex;
 
 use crate::cache::{FileCache, FileData, Miss, Stamp};
@@ -177,7 +178,25 @@ fn load_file(path: &Path, reader: &Reader) -> FileResult {
             Err(e) => return io_error(e),
         },
     };
-    let (summary, diags) = parse_bytes(path, bytes, opts);
+    let (summary, diags) = if CONTAIN_PANICS.load(Relaxed) {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parse_bytes(path, bytes, opts)
+        })) {
+            Ok(r) => r,
+            Err(payload) => {
+                proc_macro2::extra::invalidate_current_thread_spans();
+                return fail(
+                    "internal",
+                    format!(
+                        "internal error while analyzing this file ({}); it is skipped, the rest is analyzed (a bug: please report it)",
+                        panic_message(&*payload)
+                    ),
+                );
+            }
+        }
+    } else {
+        parse_bytes(path, bytes, opts)
+    };
     let data = FileData { summary, diags };
     if let Some(c) = cache {
         c.put(path, stamp, &data);
@@ -189,6 +208,20 @@ fn load_file(path: &Path, reader: &Reader) -> FileResult {
     }
 }
 
+/// Set by the command-line binary: a bug that panics while one file is analyzed costs that file
+/// (reported as a diagnostic), not the run. Off for library callers and fuzzing, which want to
+/// see the panic.
+pub static CONTAIN_PANICS: AtomicBool = AtomicBool::new(false);
+
+/// The message of a panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
+}
+
 /// Parse and lower one file's bytes: its summary (unless it could not be parsed at all) and
 /// its diagnostics.
 fn parse_bytes(
@@ -196,6 +229,12 @@ fn parse_bytes(
     bytes: Vec<u8>,
     opts: LowerOptions,
 ) -> (Option<FileSummary>, Vec<Diag>) {
+    // A hidden switch for the test that proves a panic costs one file only.
+    if let Some(name) = std::env::var_os("THREADLINT_INJECT_PANIC") {
+        if path.file_name() == Some(&name) {
+            panic!("injected panic");
+        }
+    }
     let fail = |kind: &'static str, loc: Option<Loc>, msg: String| {
         (None, vec![Diag::new(Severity::Error, kind, path, loc, msg)])
     };

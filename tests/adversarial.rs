@@ -101,14 +101,16 @@ fn deep_nesting_does_not_overflow() {
 
 #[test]
 fn generated_code_and_long_call_chains() {
-    // 20,000 functions calling each other in a chain, and a 20,000-statement function.
+    // 20,000 functions calling each other in a chain, and a 100,000-line function.
     let mut chain: String = (0..20_000)
         .map(|i| format!("pub fn f{i}() {{ f{}(); }}\n", i + 1))
         .collect();
     chain.push_str("pub fn f20000() { f0(); }\n");
     let long: String = std::iter::once("pub fn long() {\n".to_string())
-        .chain((0..20_000).map(|i| format!("    let v{i} = {i} + 1;\n")))
-        .chain(std::iter::once("}\n".to_string()))
+        .chain((0..100_000).map(|i| format!("    let v{i} = step(v{});\n", i.max(1) - 1)))
+        .chain(std::iter::once(
+            "}\nfn step(x: u32) -> u32 { x }\n".to_string(),
+        ))
         .collect();
     let dir = package(&[
         ("src/lib.rs", b"mod gen; mod long; mod chain;\n"),
@@ -319,4 +321,36 @@ fn special_and_unreadable_files_and_symlinks_out_of_the_workspace() {
     // The folder walk (no manifest) survives the unreadable folder and the special files too.
     assert_eq!(code2, 1, "{text2}");
     assert_chain_found(&text2);
+}
+
+#[test]
+fn a_bug_that_panics_on_one_file_costs_that_file_only() {
+    let dir = package(&[
+        ("src/lib.rs", b"mod doomed; mod chain;\n"),
+        ("src/doomed.rs", b"pub fn f() {}\n"),
+        ("src/chain.rs", CHAIN.as_bytes()),
+    ]);
+    let out = Command::cargo_bin("threadlint")
+        .unwrap()
+        .args(["check", "--format", "concise"])
+        .arg(dir.path())
+        .env("THREADLINT_INJECT_PANIC", "doomed.rs")
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("src/doomed.rs: error[internal]: internal error while analyzing this file (injected panic)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("panicked") && !text.contains("backtrace"),
+        "{text}"
+    );
+    assert_chain_found(&text);
 }

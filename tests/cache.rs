@@ -149,7 +149,9 @@ fn cold_then_warm_runs_report_the_same() {
     assert_eq!(findings(&report), 8);
     let cache = dir.join("target/threadlint");
     assert!(cache.join("CACHEDIR.TAG").is_file());
-    assert!(fs::read_to_string(cache.join(".gitignore")).unwrap().contains("\n*\n"));
+    assert!(fs::read_to_string(cache.join(".gitignore"))
+        .unwrap()
+        .contains("\n*\n"));
     assert!(fs::read_to_string(cache.join("CACHEDIR.TAG"))
         .unwrap()
         .starts_with("Signature: 8a477f597d28d172789f06886806bc55"));
