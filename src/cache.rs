@@ -36,12 +36,45 @@ const TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
 # This file is a cache directory tag created by threadlint.\n\
 # For information about cache directory tags see https://bford.info/cachedir/\n";
 
+/// What metadata says about a file: its length, and its modification and status-change times
+/// (nanoseconds since the epoch; a `chmod`, a rename or a new link changes the latter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meta {
+    pub len: u64,
+    pub mtime: u64,
+    pub ctime: u64,
+}
+
+impl Meta {
+    pub fn of(meta: &fs::Metadata) -> Meta {
+        let nanos = |t: std::io::Result<SystemTime>| {
+            t.ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0)
+        };
+        #[cfg(unix)]
+        let ctime = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.ctime() as u64)
+                .wrapping_mul(1_000_000_000)
+                .wrapping_add(meta.ctime_nsec() as u64)
+        };
+        #[cfg(not(unix))]
+        let ctime = nanos(meta.created());
+        Meta {
+            len: meta.len(),
+            mtime: nanos(meta.modified()),
+            ctime,
+        }
+    }
+}
+
 /// What is known about a file's content without parsing it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
-    pub len: u64,
-    /// Nanoseconds since the epoch; 0 when the file was modified too recently to trust.
-    pub mtime: u64,
+    /// Times are 0 when the file changed too recently to trust them.
+    pub meta: Meta,
     pub hash: u128,
 }
 
@@ -50,50 +83,42 @@ pub fn content_hash(bytes: &[u8]) -> u128 {
     xxhash_rust::xxh3::xxh3_128(bytes)
 }
 
-/// `(len, mtime)` of a file from its metadata; `mtime` 0 when unknown.
-pub fn meta_of(meta: &fs::Metadata) -> (u64, u64) {
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    (meta.len(), mtime)
-}
-
 impl Stamp {
-    /// A stamp from metadata read *before* the content. A modification within the last two
-    /// seconds could be followed by another one with the same time and length: such a stamp
-    /// records no time, so the next run compares content hashes instead.
+    /// A stamp from metadata read *before* the content. A change within the last two seconds
+    /// could be followed by another one with the same times and length: such a stamp records no
+    /// times, so the next run compares content hashes instead.
     pub fn new(meta: &fs::Metadata, bytes: &[u8]) -> Stamp {
-        let (len, mut mtime) = meta_of(meta);
+        let mut m = Meta::of(meta);
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0);
-        if now.saturating_sub(mtime) < 2_000_000_000 {
-            mtime = 0;
+        if now.saturating_sub(m.mtime.max(m.ctime)) < 2_000_000_000 {
+            m.mtime = 0;
+            m.ctime = 0;
         }
         Stamp {
-            len,
-            mtime,
+            meta: m,
             hash: content_hash(bytes),
         }
     }
 
-    /// Does the file at `path` still have this content? Reads it only when metadata differs.
+    /// Metadata alone says the file is unchanged.
+    pub fn meta_holds(&self, m: &Meta) -> bool {
+        self.meta.mtime != 0 && self.meta == *m
+    }
+
+    /// Is the file at `path` still a readable regular file with this content? Reads it only
+    /// when its metadata changed.
     pub fn still_holds(&self, path: &Path) -> bool {
         let Ok(meta) = fs::metadata(path) else {
             return false;
         };
-        let (len, mtime) = meta_of(&meta);
-        if len != self.len {
+        let m = Meta::of(&meta);
+        if !meta.is_file() || m.len != self.meta.len {
             return false;
         }
-        if mtime != 0 && mtime == self.mtime {
-            return true;
-        }
-        fs::read(path).is_ok_and(|b| content_hash(&b) == self.hash)
+        self.meta_holds(&m) || fs::read(path).is_ok_and(|b| content_hash(&b) == self.hash)
     }
 }
 
@@ -105,18 +130,20 @@ pub struct FileData {
 }
 
 /// Identifies the binary that wrote a cache entry (its version and its own file), the cache
-/// format and the options that change what is cached.
-fn salt(parts: &[&str]) -> u64 {
+/// format, the cache folder itself (see [`CacheDir::identity`]) and the options that change
+/// what is cached.
+fn salt(identity: u64, parts: &[&str]) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
     h.write(env!("CARGO_PKG_VERSION").as_bytes());
     h.write_u32(FORMAT);
-    if let Some((len, mtime)) = std::env::current_exe()
+    h.write_u64(identity);
+    if let Some(m) = std::env::current_exe()
         .and_then(fs::metadata)
         .ok()
-        .map(|m| meta_of(&m))
+        .map(|m| Meta::of(&m))
     {
-        h.write_u64(len);
-        h.write_u64(mtime);
+        h.write_u64(m.len);
+        h.write_u64(m.mtime);
     }
     for p in parts {
         h.write(p.as_bytes());
@@ -137,41 +164,114 @@ pub struct CacheDir {
 }
 
 impl CacheDir {
-    /// `<root>/target/threadlint`, or `explicit`.
-    pub fn new(root: &Path, explicit: Option<&Path>) -> CacheDir {
-        CacheDir {
-            dir: match explicit {
-                Some(d) => d.to_path_buf(),
-                None => root.join("target").join("threadlint"),
-            },
+    /// `<root>/target/threadlint`, or `explicit` (or its `threadlint` subfolder, when `explicit`
+    /// is a folder with other content: threadlint never writes its tag files into someone
+    /// else's folder). `None` when the default location goes through a symlink (a checkout
+    /// could point it anywhere).
+    pub fn new(root: &Path, explicit: Option<&Path>) -> Option<CacheDir> {
+        let dir = match explicit {
+            Some(d) => {
+                let ours = fs::read_to_string(d.join("CACHEDIR.TAG"))
+                    .is_ok_and(|t| t.contains("created by threadlint"));
+                let empty = fs::read_dir(d).map_or(true, |mut e| e.next().is_none());
+                if ours || empty {
+                    d.to_path_buf()
+                } else {
+                    d.join("threadlint")
+                }
+            }
+            None => {
+                let target = root.join("target");
+                let dir = target.join("threadlint");
+                let linked =
+                    |p: &Path| fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+                if linked(&target) || linked(&dir) {
+                    return None;
+                }
+                dir
+            }
+        };
+        Some(CacheDir { dir })
+    }
+
+    /// A fingerprint of the tag file threadlint created in this folder (its inode and
+    /// status-change time). A cache folder that arrived any other way (committed to a
+    /// repository, unpacked, copied) has a different one, so its contents are never trusted.
+    /// `None` when there is no tag.
+    fn identity(&self) -> Option<u64> {
+        let m = fs::symlink_metadata(self.dir.join("CACHEDIR.TAG")).ok()?;
+        if !m.file_type().is_file() {
+            return None;
         }
+        let mut h = rustc_hash::FxHasher::default();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            h.write_u64(m.dev());
+            h.write_u64(m.ino());
+        }
+        let meta = Meta::of(&m);
+        h.write_u64(meta.ctime);
+        h.write_u64(meta.mtime);
+        Some(h.finish() | 1)
     }
 
     fn read(&self, name: &str) -> Option<Vec<u8>> {
         fs::read(self.dir.join(name)).ok()
     }
 
-    /// Write `bytes` as `name`, atomically. Failures are silent: a cache that cannot be
-    /// written is a slower next run, not an error.
-    fn write(&self, name: &str, bytes: &[u8]) {
-        let _ = self.try_write(name, bytes);
+    /// Write `bytes` as `name`, salted for this folder, atomically. Failures are silent: a
+    /// cache that cannot be written is a slower next run, not an error.
+    fn write(&self, name: &str, parts: &[&str], bytes: impl FnOnce(u64) -> Option<Vec<u8>>) {
+        let _ = self.try_write(name, parts, bytes);
     }
 
-    fn try_write(&self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    fn try_write(
+        &self,
+        name: &str,
+        parts: &[&str],
+        bytes: impl FnOnce(u64) -> Option<Vec<u8>>,
+    ) -> std::io::Result<()> {
         fs::create_dir_all(&self.dir)?;
-        let tag = self.dir.join("CACHEDIR.TAG");
-        if !tag.exists() {
-            fs::write(&tag, TAG)?;
-            // Never shows up in `git status`, even where `target/` is not ignored.
-            fs::write(self.dir.join(".gitignore"), "# Created by threadlint.\n*\n")?;
+        let identity = match self.identity() {
+            Some(id) => id,
+            None => {
+                self.put(".gitignore", b"# Created by threadlint.\n*\n")?;
+                self.put("CACHEDIR.TAG", TAG.as_bytes())?;
+                self.identity().ok_or(std::io::ErrorKind::NotFound)?
+            }
+        };
+        match bytes(salt(identity, parts)) {
+            Some(b) => self.put(name, &b),
+            None => Ok(()),
         }
-        let tmp = self.dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+    }
+
+    /// Create a new temporary file (never following a symlink) and rename it over `name`
+    /// (which replaces a symlink there instead of writing through it).
+    fn put(&self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
+        let tmp = self.dir.join(format!(
+            ".{name}.{}.{}.tmp",
+            std::process::id(),
+            SEQ.fetch_add(1, Relaxed)
+        ));
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        let written = f.write_all(bytes);
         drop(f);
-        fs::rename(&tmp, self.dir.join(name)).inspect_err(|_| {
-            let _ = fs::remove_file(&tmp);
-        })
+        written
+            .and_then(|_| fs::rename(&tmp, self.dir.join(name)))
+            .inspect_err(|_| {
+                let _ = fs::remove_file(&tmp);
+            })
+    }
+
+    /// The salt stored data must carry to be read back from this folder.
+    fn read_salt(&self, parts: &[&str]) -> Option<u64> {
+        self.identity().map(|id| salt(id, parts))
     }
 }
 
@@ -191,7 +291,7 @@ struct Pack {
 /// The per-file summary cache of one run: what the last run stored, and what this run used.
 pub struct FileCache {
     at: CacheDir,
-    salt: u64,
+    options: String,
     old: FxHashMap<PathBuf, (Stamp, Vec<u8>)>,
     used: Mutex<Vec<PackEntry>>,
     /// Entries taken from `old` unchanged (same path and stamp).
@@ -211,11 +311,11 @@ pub struct CacheStats {
 impl FileCache {
     /// Load the cache of summaries lowered with these options (`include_tests` …).
     pub fn open(at: CacheDir, options: &str) -> FileCache {
-        let salt = salt(&["files", options]);
-        let old = at
-            .read(FILES)
+        let salt = at.read_salt(&["files", options]);
+        let old = salt
+            .and_then(|_| at.read(FILES))
             .and_then(|b| postcard::from_bytes::<Pack>(&b).ok())
-            .filter(|p| p.salt == salt)
+            .filter(|p| Some(p.salt) == salt)
             .map(|p| {
                 p.entries
                     .into_iter()
@@ -225,7 +325,7 @@ impl FileCache {
             .unwrap_or_default();
         FileCache {
             at,
-            salt,
+            options: options.to_string(),
             old,
             used: Mutex::new(Vec::new()),
             unchanged: Default::default(),
@@ -234,14 +334,12 @@ impl FileCache {
         }
     }
 
-    /// The cached result for `path` when its metadata, or else its content, still matches;
-    /// otherwise `Err` with what is needed to parse it (its metadata and bytes, if readable).
-    pub fn get(&self, path: &Path) -> Result<(FileData, Stamp), Miss> {
-        let meta = fs::metadata(path).map_err(Miss::Io)?;
+    /// The cached result for `path` (whose metadata is `meta`) when its metadata, or else its
+    /// content, still matches; otherwise `Err` with what is needed to parse it.
+    pub fn get(&self, path: &Path, meta: &fs::Metadata) -> Result<(FileData, Stamp), Miss> {
         let old = self.old.get(path);
         if let Some((stamp, data)) = old {
-            let (len, mtime) = meta_of(&meta);
-            if len == stamp.len && mtime != 0 && mtime == stamp.mtime {
+            if stamp.meta_holds(&Meta::of(meta)) {
                 if let Ok(d) = postcard::from_bytes::<FileData>(data) {
                     self.reuse(path, *stamp, data);
                     return Ok((d, *stamp));
@@ -249,9 +347,9 @@ impl FileCache {
             }
         }
         let bytes = fs::read(path).map_err(Miss::Io)?;
-        let stamp = Stamp::new(&meta, &bytes);
+        let stamp = Stamp::new(meta, &bytes);
         if let Some((old_stamp, data)) = old {
-            if old_stamp.hash == stamp.hash && old_stamp.len == stamp.len {
+            if old_stamp.hash == stamp.hash && old_stamp.meta.len == stamp.meta.len {
                 if let Ok(d) = postcard::from_bytes::<FileData>(data) {
                     self.reuse(path, stamp, data);
                     return Ok((d, stamp));
@@ -300,16 +398,16 @@ impl FileCache {
         if unchanged == entries.len() && unchanged == self.old.len() {
             return (stats, Pending::default());
         }
-        let (at, salt) = (self.at, self.salt);
+        let (at, options) = (self.at, self.options);
         let old = self.old;
         let write = move || {
             // The old entries are freed here too, off the analysis' path.
             drop(old);
             entries.sort_by(|a, b| a.path.cmp(&b.path));
             entries.dedup_by(|a, b| a.path == b.path);
-            if let Ok(bytes) = postcard::to_stdvec(&Pack { salt, entries }) {
-                at.write(FILES, &bytes);
-            }
+            at.write(FILES, &["files", &options], |salt| {
+                postcard::to_stdvec(&Pack { salt, entries }).ok()
+            });
         };
         let handle = std::thread::Builder::new()
             .name("threadlint-cache".into())
@@ -373,28 +471,31 @@ pub struct RunRecord {
     pub findings: Vec<StoredFinding>,
 }
 
-/// The key and salt a run record must match.
-pub fn run_salt() -> u64 {
-    salt(&["run"])
-}
-
 impl RunRecord {
-    /// The stored record, if it has this key and every input it was computed from is unchanged.
+    /// The stored record, if it was written in this cache folder with this key, refers only to
+    /// files it lists, and every input it was computed from is unchanged.
     pub fn load_valid(at: &CacheDir, key: u128) -> Option<RunRecord> {
         use rayon::prelude::*;
+        let salt = at.read_salt(&["run"])?;
         let bytes = at.read(RUN)?;
         let rec: RunRecord = postcard::from_bytes(&bytes).ok()?;
-        if rec.salt != run_salt() || rec.key != key {
+        if rec.salt != salt || rec.key != key {
             return None;
         }
+        let n = rec.files.len();
+        let in_range = rec
+            .findings
+            .iter()
+            .all(|f| f.file < n && f.path.iter().all(|s| s.file < n));
         let files_hold = rec.stamps.par_iter().all(|(p, s)| s.still_holds(p));
         let absent_hold = rec.absent.par_iter().all(|p| !p.is_file());
-        (files_hold && absent_hold).then_some(rec)
+        (in_range && files_hold && absent_hold).then_some(rec)
     }
 
-    pub fn save(&self, at: &CacheDir) {
-        if let Ok(bytes) = postcard::to_stdvec(self) {
-            at.write(RUN, &bytes);
-        }
+    pub fn save(mut self, at: &CacheDir) {
+        at.write(RUN, &["run"], |salt| {
+            self.salt = salt;
+            postcard::to_stdvec(&self).ok()
+        });
     }
 }

@@ -430,9 +430,11 @@ fn findings_of(
             (t3 - t0).as_secs_f64() * 1e3,
         );
     }
-    if let Some(d) = &dir {
+    // A result that depends on a file that could not be read is not worth keeping: whatever
+    // made it unreadable may change without its metadata changing.
+    if let Some(d) = dir.as_ref().filter(|_| loaded.parsed.unread.is_empty()) {
         RunRecord {
-            salt: crate::cache::run_salt(),
+            salt: 0,
             key,
             stamps: loaded.parsed.stamps.clone(),
             absent: loaded.parsed.absent.clone(),

@@ -273,8 +273,9 @@ impl Loader<'_> {
         let value = read_manifest(&manifest, &mut diags);
         self.project.diags.append(&mut diags);
         let Some(value) = value else {
-            let fallback = self.default_manifest(seed);
-            self.load_package(seed, fallback);
+            if let Some(fallback) = self.default_manifest(seed) {
+                self.load_package(seed, Some(fallback));
+            }
             return (seed.to_path_buf(), None);
         };
         if value.get("workspace").is_some() {

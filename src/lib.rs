@@ -61,8 +61,8 @@ impl CacheMode {
     pub fn dir(&self, root: &std::path::Path) -> Option<cache::CacheDir> {
         match self {
             CacheMode::Off => None,
-            CacheMode::Workspace => Some(cache::CacheDir::new(root, None)),
-            CacheMode::Dir(d) => Some(cache::CacheDir::new(root, Some(d))),
+            CacheMode::Workspace => cache::CacheDir::new(root, None),
+            CacheMode::Dir(d) => cache::CacheDir::new(root, Some(d)),
         }
     }
 }

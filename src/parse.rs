@@ -41,6 +41,8 @@ pub struct Parsed {
     pub diags: Vec<Diag>,
     /// Every file read (parsed or not), with what its content was.
     pub stamps: Vec<(PathBuf, Stamp)>,
+    /// Files that could not be read, were refused or broke the analysis (no stamp).
+    pub unread: Vec<PathBuf>,
     /// Module-file candidates that were looked for and did not exist.
     pub absent: Vec<PathBuf>,
 }
@@ -122,20 +124,31 @@ fn parse_recovering(text: &str) -> syn::Result<(syn::File, Vec<syn::Error>)> {
 pub struct Reader<'c> {
     pub opts: LowerOptions,
     pub cache: Option<&'c FileCache>,
-    /// Canonical folders of the workspace and its packages.
-    pub inside: Vec<PathBuf>,
+    /// The folders of the workspace and its packages, as written (absolute) and canonical.
+    pub inside: Vec<(PathBuf, PathBuf)>,
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        normalize(p)
+    } else {
+        std::env::current_dir()
+            .map(|d| normalize(&d.join(p)))
+            .unwrap_or_else(|_| normalize(p))
+    }
 }
 
 impl Reader<'_> {
-    /// A file reached through a symlink that leads out of every folder of the workspace.
+    /// A file inside the workspace's folders (as written) whose real location, through a
+    /// symlink, is outside all of them. A file the code names outside the workspace on purpose
+    /// (`#[path = "../../shared/x.rs"]`, a path dependency) is not a symlink question.
     fn escapes(&self, path: &Path) -> Option<PathBuf> {
+        let abs = absolute(path);
+        if !self.inside.iter().any(|(d, _)| abs.starts_with(d)) {
+            return None;
+        }
         let real = fs::canonicalize(path).ok()?;
-        let abs = if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            normalize(&std::env::current_dir().ok()?.join(path))
-        };
-        if real == abs || self.inside.iter().any(|d| real.starts_with(d)) {
+        if self.inside.iter().any(|(_, d)| real.starts_with(d)) {
             return None;
         }
         Some(real)
@@ -160,7 +173,15 @@ fn load_file(path: &Path, reader: &Reader) -> FileResult {
             ),
         );
     }
-    let (bytes, stamp) = match cache.map(|c| c.get(path)) {
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return io_error(e),
+    };
+    // A FIFO or a device (`[lib] path = "/dev/zero"`) would block or never end.
+    if !meta.is_file() {
+        return fail("io", "not a regular file; skipped".into());
+    }
+    let (bytes, stamp) = match cache.map(|c| c.get(path, &meta)) {
         Some(Ok((data, stamp))) => {
             return FileResult {
                 summary: data.summary,
@@ -170,8 +191,8 @@ fn load_file(path: &Path, reader: &Reader) -> FileResult {
         }
         Some(Err(Miss::Io(e))) => return io_error(e),
         Some(Err(Miss::Parse(bytes, stamp))) => (bytes, stamp),
-        None => match fs::metadata(path).and_then(|m| Ok((fs::read(path)?, m))) {
-            Ok((bytes, meta)) => {
+        None => match fs::read(path) {
+            Ok(bytes) => {
                 let stamp = Stamp::new(&meta, &bytes);
                 (bytes, stamp)
             }
@@ -455,6 +476,7 @@ struct TreeBuilder<'c> {
     results: HashMap<PathBuf, FileResult>,
     reader: &'c Reader<'c>,
     stamps: Vec<(PathBuf, Stamp)>,
+    unread: Vec<PathBuf>,
     absent: Vec<PathBuf>,
     files: Vec<SourceFile>,
     file_idx: HashMap<PathBuf, usize>,
@@ -478,8 +500,9 @@ impl TreeBuilder<'_> {
             None => load_file(path, self.reader),
         };
         self.diags.extend(r.diags);
-        if let Some(stamp) = r.stamp {
-            self.stamps.push((path.to_path_buf(), stamp));
+        match r.stamp {
+            Some(stamp) => self.stamps.push((path.to_path_buf(), stamp)),
+            None => self.unread.push(path.to_path_buf()),
         }
         match r.summary {
             Some(summary) => {
@@ -650,7 +673,7 @@ pub fn parse_project(project: &Project, opts: LowerOptions, cache: Option<&FileC
         .chain(project.packages.iter().map(|p| &p.dir))
         .map(PathBuf::as_path)
         .chain(project.crates.iter().filter_map(|c| c.root.parent()))
-        .filter_map(|d| fs::canonicalize(d).ok())
+        .filter_map(|d| Some((absolute(d), fs::canonicalize(d).ok()?)))
         .collect();
     let reader = Reader {
         opts,
@@ -662,6 +685,7 @@ pub fn parse_project(project: &Project, opts: LowerOptions, cache: Option<&FileC
         results,
         reader: &reader,
         stamps: Vec::new(),
+        unread: Vec::new(),
         absent: Vec::new(),
         files: Vec::new(),
         file_idx: HashMap::new(),
@@ -697,6 +721,7 @@ pub fn parse_project(project: &Project, opts: LowerOptions, cache: Option<&FileC
         crate_roots,
         diags: tb.diags,
         stamps: tb.stamps,
+        unread: tb.unread,
         absent: tb.absent,
     }
 }

@@ -371,7 +371,7 @@ pub struct AdtDef {
     pub fields: Vec<FieldDef>,
     /// A tuple or unit struct (also a value: its constructor).
     pub is_tuple_or_unit: bool,
-    /// The traits named in `#[derive(…, Serialize, Deserialize)]` (last path segment).
+    /// The traits named in `#[derive(…)]` (last path segment).
     pub derives: Vec<Name>,
     pub variants: Vec<VariantDef>,
 }

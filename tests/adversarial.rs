@@ -182,12 +182,13 @@ fn a_manifest_that_is_not_toml_is_a_located_error_and_the_sources_are_still_anal
     assert!(text.contains("with the default layout"), "{text}");
     assert_eq!(code, 1, "{text}");
     assert_chain_found(&text);
-    // Nothing to analyze at all: exit 2, with the reason.
+    // Nothing to analyze at all: exit 2, with the reason (and the manifest error once).
     let empty = tempfile::tempdir().unwrap();
     std::fs::write(empty.path().join("Cargo.toml"), "[package\nname = 1\n").unwrap();
     let (code, text) = check(empty.path());
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("no Rust files could be analyzed"), "{text}");
+    assert_eq!(text.matches("not a valid Cargo.toml").count(), 1, "{text}");
 }
 
 #[test]
@@ -318,6 +319,17 @@ fn special_and_unreadable_files_and_symlinks_out_of_the_workspace() {
             "{text}"
         );
     }
+    // A target that is a device would never end: not read.
+    let dev = package(&[("src/chain.rs", CHAIN.as_bytes())]);
+    std::fs::write(
+        dev.path().join("Cargo.toml"),
+        "[package]\nname = \"adv\"\nversion = \"0.1.0\"\n[lib]\npath = \"/dev/zero\"\n[[bin]]\nname = \"b\"\npath = \"src/chain.rs\"\n",
+    )
+    .unwrap();
+    let (code3, text3) = check(dev.path());
+    assert!(text3.contains("not a regular file"), "{text3}");
+    assert_eq!(code3, 1, "{text3}");
+    assert_chain_found(&text3);
     // The folder walk (no manifest) survives the unreadable folder and the special files too.
     assert_eq!(code2, 1, "{text2}");
     assert_chain_found(&text2);

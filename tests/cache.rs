@@ -356,3 +356,96 @@ fn cache_dir_and_no_cache_are_respected() {
     check(&dir, &["--no-cache"]);
     assert!(!dir.join("target").exists(), "--no-cache writes nothing");
 }
+
+#[test]
+fn a_file_that_failed_is_looked_at_again() {
+    let (_tmp, dir) = workspace();
+    age_all(&dir);
+    // A file the analysis could not take (here: a bug injected into it) …
+    let out = Command::cargo_bin("threadlint")
+        .unwrap()
+        .args(["check", "--format", "json"])
+        .arg(&dir)
+        .env("THREADLINT_INJECT_PANIC", "engine.rs")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[internal]"));
+    // … is analyzed on the next run, even though its metadata did not change.
+    let (served, report) = same_as_uncached(&dir);
+    assert!(
+        matches!(served, Served::Files { parsed: 1, .. }),
+        "{served:?}"
+    );
+    assert_eq!(findings(&report), 8);
+}
+
+#[test]
+fn a_cache_folder_that_came_from_elsewhere_is_not_trusted() {
+    let (tmp, dir) = workspace();
+    age_all(&dir);
+    same_as_uncached(&dir);
+    // As if committed to the repository and checked out: same bytes, new files.
+    let cache = dir.join("target/threadlint");
+    let copy = tmp.path().join("copy");
+    copy_dir(&cache, &copy);
+    fs::remove_dir_all(&cache).unwrap();
+    copy_dir(&copy, &cache);
+    let (served, _) = same_as_uncached(&dir);
+    assert_eq!(
+        served,
+        Served::Files {
+            reused: 0,
+            parsed: FILES
+        }
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn cache_writes_never_go_through_symlinks() {
+    let (tmp, dir) = workspace();
+    let victim = tmp.path().join("victim");
+    fs::write(&victim, "precious\n").unwrap();
+    // A checkout that plants links where the cache writes its tag files …
+    let cache = dir.join("target/threadlint");
+    fs::create_dir_all(&cache).unwrap();
+    std::os::unix::fs::symlink(&victim, cache.join(".gitignore")).unwrap();
+    std::os::unix::fs::symlink(&victim, cache.join("run.bin")).unwrap();
+    same_as_uncached(&dir);
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    // … or points `target` somewhere else: no cache at all.
+    let (tmp2, dir2) = workspace();
+    let elsewhere = tmp2.path().join("elsewhere");
+    fs::create_dir_all(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir2.join("target")).unwrap();
+    let (code, _, _) = check(&dir2, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 0);
+}
+
+#[test]
+fn an_existing_folder_given_as_cache_dir_gets_a_subfolder() {
+    let (tmp, dir) = workspace();
+    let mine = tmp.path().join("mine");
+    fs::create_dir_all(&mine).unwrap();
+    fs::write(mine.join(".gitignore"), "keep me\n").unwrap();
+    check(&dir, &["--cache-dir", mine.to_str().unwrap()]);
+    assert_eq!(
+        fs::read_to_string(mine.join(".gitignore")).unwrap(),
+        "keep me\n"
+    );
+    assert!(!mine.join("CACHEDIR.TAG").exists());
+    assert!(mine.join("threadlint/CACHEDIR.TAG").is_file());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_workspace_reached_through_a_symlink_reports_the_same() {
+    let (tmp, dir) = workspace();
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&dir, &link).unwrap();
+    let (code, out, err) = check(&link, &["--no-cache"]);
+    let (code0, out0, _) = check(&dir, &["--no-cache"]);
+    assert!(!err.contains("symlink"), "{err}");
+    assert_eq!((code, findings(&out)), (code0, findings(&out0)));
+}
