@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Analyze a workspace, package, folder or files and report problems.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Show every entry → tool chain, each handoff marked passed ✓, dropped ✗ or unresolved ?.
     Paths(PathsArgs),
     /// List the rules.
@@ -229,7 +229,7 @@ where
         }
     };
     match cli.command {
-        Command::Check(a) => check(a),
+        Command::Check(a) => check(*a),
         Command::Paths(a) => paths(a),
         Command::Rules { format } => rules_cmd(format),
         Command::Explain { code } => explain(&code),
@@ -396,14 +396,8 @@ fn findings_of(
     }
     let t0 = std::time::Instant::now();
     let loaded = parse(project, &opts)?;
-    if std::env::var_os("THREADLINT_RSS").is_some() {
-        eprintln!("rss after parse: {} MiB", rss_mib());
-    }
     let mut t = loaded.timings;
     let gr = build_graph(&loaded, &cfg.config, &mut t);
-    if std::env::var_os("THREADLINT_RSS").is_some() {
-        eprintln!("rss after graph: {} MiB", rss_mib());
-    }
     let t1 = std::time::Instant::now();
     let a = crate::analysis::Analysis::new(&gr, &cfg.config);
     let t2 = std::time::Instant::now();
@@ -419,7 +413,7 @@ fn findings_of(
             );
         }
         eprintln!(
-            "threadlint: timings (ms): parse {:.0}, cache write {:.0}, index {:.0}, resolve {:.0}, graph {:.0}, analysis {:.0}, rules {:.0}; total {:.0}",
+            "threadlint: timings (ms): parse {:.0}, cache write {:.0}, index {:.0}, resolve {:.0}, graph {:.0}, analysis {:.0}, rules {:.0}; total {:.0}; peak memory {} MiB",
             t.parse_ms,
             t.cache_ms,
             t.index_ms,
@@ -428,6 +422,7 @@ fn findings_of(
             (t2 - t1).as_secs_f64() * 1e3,
             (t3 - t2).as_secs_f64() * 1e3,
             (t3 - t0).as_secs_f64() * 1e3,
+            peak_rss_mib(),
         );
     }
     // A result that depends on a file that could not be read is not worth keeping: whatever
@@ -701,10 +696,14 @@ fn debug(d: DebugCommand) -> i32 {
     }
 }
 
-fn rss_mib() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
+/// Peak resident memory of this process so far, in MiB (Linux; 0 elsewhere).
+fn peak_rss_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map(|p| p * 4096 >> 20)
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map(|kib| kib / 1024)
         .unwrap_or(0)
 }
