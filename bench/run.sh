@@ -161,7 +161,7 @@ for n in "${SIZES[@]}"; do
     cmp -s "$TMP/warm.out" "$TMP/nocache.out" || die "the warm run's report differs from a --no-cache run on $ws"
 
     echo "bench: $n lines: one file changed" >&2
-    edited=$(find "$ws/crates" -name '*.rs' -path '*/src/*' | sort | head -n 1)
+    edited=$(find "$ws/crates" -name '*.rs' -path '*/src/*' | sort | awk 'NR == 1')
     cp "$edited" "$TMP/edited.orig"
     edit_one() { { cat "$TMP/edited.orig"; echo "pub fn bench_edit_$1() {}"; } >"$edited"; }
     BEFORE=edit_one measure one "0 1" "$BIN" check "$ws" --cache-dir "$cache" --format concise
