@@ -156,7 +156,8 @@ pub enum DebugCommand {
         #[arg(long)]
         no_cache: bool,
     },
-    /// Benchmark floor: time reading and `syn`-parsing the files the analysis would read.
+    /// Benchmark floor: time reading and `syn`-parsing every `.rs` file under PATHs (skipping
+    /// `target/` and ignored files), nothing else.
     Floor { paths: Vec<PathBuf> },
 }
 
