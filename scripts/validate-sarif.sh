@@ -6,6 +6,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/target/debug/threadlint"
 schema="$root/../shared/schemas/sarif-schema-2.1.0.json"
+# A checkout without the shared folder beside it uses the copy kept here (the same OASIS schema).
+[ -f "$schema" ] || schema="$root/scripts/sarif-schema-2.1.0.json"
 [ -x "$bin" ] || { echo "validate-sarif: $bin not built (run cargo test first)" >&2; exit 1; }
 [ -f "$schema" ] || { echo "validate-sarif: schema not found at $schema" >&2; exit 1; }
 work=$(mktemp -d)
