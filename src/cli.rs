@@ -91,6 +91,9 @@ pub struct CheckArgs {
     /// Where the cache lives (default: target/threadlint in the workspace root).
     #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
     pub cache_dir: Option<PathBuf>,
+    /// Read files reached through symlinks that lead out of the workspace (not followed by default).
+    #[arg(long)]
+    pub follow_symlinks: bool,
     /// Say on stderr what the cache served and how long each stage took.
     #[arg(short, long)]
     pub verbose: bool,
@@ -100,6 +103,7 @@ impl CheckArgs {
     fn options(&self) -> Options {
         Options {
             include_tests: self.include_tests,
+            follow_symlinks: self.follow_symlinks,
             cache: match (&self.cache_dir, self.no_cache) {
                 (_, true) => crate::CacheMode::Off,
                 (Some(d), false) => crate::CacheMode::Dir(d.clone()),
@@ -261,6 +265,7 @@ fn analyze<R>(
     let opts = Options {
         include_tests,
         cache: crate::CacheMode::Off,
+        ..Options::default()
     };
     let (project, cfg) = prepare(paths, &opts, config, None, false)?;
     let loaded = parse(project, &opts)?;
@@ -360,6 +365,7 @@ fn findings_of(
     let dir = opts.cache.dir(&project.root);
     let key = crate::cache::debug_hash(&(
         opts.include_tests,
+        opts.follow_symlinks,
         &cfg.config,
         &project.root,
         &project.packages,
@@ -620,6 +626,7 @@ fn debug(d: DebugCommand) -> i32 {
                 } else {
                     crate::CacheMode::Workspace
                 },
+                ..Options::default()
             };
             let loaded = match load(&paths, &opts) {
                 Ok(l) => l,

@@ -43,6 +43,8 @@ pub use resolve::Resolution;
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub include_tests: bool,
+    /// Read files reached through symlinks that lead out of the workspace.
+    pub follow_symlinks: bool,
     pub cache: CacheMode,
 }
 
@@ -141,7 +143,7 @@ pub fn parse_project(project: Project, opts: &Options) -> Loaded {
         .cache
         .dir(&project.root)
         .map(|d| cache::FileCache::open(d, if opts.include_tests { "tests" } else { "" }));
-    let parsed = parse::parse_project(&project, lower, cache.as_ref());
+    let parsed = parse::parse_project(&project, lower, cache.as_ref(), opts.follow_symlinks);
     let t1 = Instant::now();
     let (cache_stats, cache_write) = match cache.map(cache::FileCache::save) {
         Some((stats, pending)) => (Some(stats), pending),

@@ -126,6 +126,8 @@ pub struct Reader<'c> {
     pub cache: Option<&'c FileCache>,
     /// The folders of the workspace and its packages, as written (absolute) and canonical.
     pub inside: Vec<(PathBuf, PathBuf)>,
+    /// `--follow-symlinks`: read them wherever they lead.
+    pub follow_symlinks: bool,
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -143,6 +145,9 @@ impl Reader<'_> {
     /// symlink, is outside all of them. A file the code names outside the workspace on purpose
     /// (`#[path = "../../shared/x.rs"]`, a path dependency) is not a symlink question.
     fn escapes(&self, path: &Path) -> Option<PathBuf> {
+        if self.follow_symlinks {
+            return None;
+        }
         let abs = absolute(path);
         if !self.inside.iter().any(|(d, _)| abs.starts_with(d)) {
             return None;
@@ -168,7 +173,7 @@ fn load_file(path: &Path, reader: &Reader) -> FileResult {
         return fail(
             "symlink",
             format!(
-                "a symlink leads out of the workspace (to {}); not followed",
+                "a symlink leads out of the workspace (to {}); not followed (`--follow-symlinks` reads it)",
                 real.display()
             ),
         );
@@ -667,7 +672,12 @@ impl TreeBuilder<'_> {
 }
 
 /// Parse all crates of a project into module trees.
-pub fn parse_project(project: &Project, opts: LowerOptions, cache: Option<&FileCache>) -> Parsed {
+pub fn parse_project(
+    project: &Project,
+    opts: LowerOptions,
+    cache: Option<&FileCache>,
+    follow_symlinks: bool,
+) -> Parsed {
     let roots: Vec<PathBuf> = project.crates.iter().map(|c| c.root.clone()).collect();
     let inside = std::iter::once(&project.root)
         .chain(project.packages.iter().map(|p| &p.dir))
@@ -679,6 +689,7 @@ pub fn parse_project(project: &Project, opts: LowerOptions, cache: Option<&FileC
         opts,
         cache,
         inside,
+        follow_symlinks,
     };
     let results = load_all(roots, &reader);
     let mut tb = TreeBuilder {

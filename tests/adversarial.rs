@@ -319,6 +319,22 @@ fn special_and_unreadable_files_and_symlinks_out_of_the_workspace() {
             "{text}"
         );
     }
+    // Told to, it follows the link.
+    let out = Command::cargo_bin("threadlint")
+        .unwrap()
+        .args([
+            "check",
+            "--format",
+            "concise",
+            "--no-cache",
+            "--follow-symlinks",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("error[symlink]"), "{err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
     // A target that is a device would never end: not read.
     let dev = package(&[("src/chain.rs", CHAIN.as_bytes())]);
     std::fs::write(
