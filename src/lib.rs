@@ -2,7 +2,8 @@
 //! WebSocket that received a message to the tools an agent runs.
 //!
 //! The pipeline follows the data, one module per stage:
-//! [`discover`] (manifests → crates) → [`parse`] + [`lower`] (files → [`summary`]) →
+//! [`discover`] (manifests → crates) → [`parse`] + [`lower`] (files → [`summary`], kept in the
+//! [`cache`] by content hash) →
 //! [`index`] (items, scopes, imports, impls) → [`resolve`] (calls, with [`types`]) →
 //! [`graph`] (the call graph) → rules and reports.
 
