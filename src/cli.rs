@@ -162,7 +162,13 @@ pub enum DebugCommand {
     },
     /// Benchmark floor: time reading and `syn`-parsing every `.rs` file under PATHs (skipping
     /// `target/` and ignored files), nothing else.
-    Floor { paths: Vec<PathBuf> },
+    Floor {
+        paths: Vec<PathBuf>,
+        /// Only the files `check` analyzes (found by an untimed full load first), instead of
+        /// every `.rs` file: the fair floor for a repository with tests and examples.
+        #[arg(long)]
+        analyzed: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -666,17 +672,23 @@ fn debug(d: DebugCommand) -> i32 {
             discard(loaded);
             EXIT_OK
         }
-        DebugCommand::Floor { paths } => {
+        DebugCommand::Floor { paths, analyzed } => {
             // A fresh process that only finds, reads and `syn`-parses the `.rs` files under PATHs
             // (skipping `target/` and ignored files): the time any analysis must at least spend.
-            let t0 = std::time::Instant::now();
-            let mut files = Vec::new();
             let paths = if paths.is_empty() {
                 vec![PathBuf::from(".")]
             } else {
                 paths
             };
-            for p in &paths {
+            let mut files = Vec::new();
+            if analyzed {
+                match load(&paths, &Options::default()) {
+                    Ok(l) => files.extend(l.parsed.files.iter().map(|f| f.path.clone())),
+                    Err(e) => return error(e),
+                }
+            }
+            let t0 = std::time::Instant::now();
+            for p in paths.iter().filter(|_| !analyzed) {
                 let walker = ignore::WalkBuilder::new(p)
                     .filter_entry(|e| e.file_name() != "target")
                     .build();
