@@ -114,7 +114,8 @@ pub fn normalize(p: &Path) -> PathBuf {
     out
 }
 
-fn absolute(p: &Path) -> PathBuf {
+/// `p` made absolute (against the current directory) and normalized lexically.
+pub fn absolute(p: &Path) -> PathBuf {
     let abs = if p.is_absolute() {
         p.to_path_buf()
     } else {

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use crate::cache::{FileCache, FileData, Miss, Stamp};
 use crate::diagnostic::{Diag, Severity};
-use crate::discover::{normalize, CrateKind, Project};
+use crate::discover::{absolute, normalize, CrateKind, Project};
 use crate::lower::{lower_file, LowerOptions};
 use crate::summary::{CommentAllow, FileSummary, Loc, ModDecl, Name};
 
@@ -52,6 +52,16 @@ struct FileResult {
     diags: Vec<Diag>,
     /// What the content was (`None` when it could not be read).
     stamp: Option<Stamp>,
+}
+
+impl FileResult {
+    fn read(data: FileData, stamp: Stamp) -> FileResult {
+        FileResult {
+            summary: data.summary,
+            diags: data.diags,
+            stamp: Some(stamp),
+        }
+    }
 }
 
 const MAX_ERRORS_PER_FILE: usize = 10;
@@ -130,16 +140,6 @@ pub struct Reader<'c> {
     pub follow_symlinks: bool,
 }
 
-fn absolute(p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        normalize(p)
-    } else {
-        std::env::current_dir()
-            .map(|d| normalize(&d.join(p)))
-            .unwrap_or_else(|_| normalize(p))
-    }
-}
-
 impl Reader<'_> {
     /// A file inside the workspace's folders (as written) whose real location, through a
     /// symlink, is outside all of them. A file the code names outside the workspace on purpose
@@ -187,13 +187,7 @@ fn load_file(path: &Path, reader: &Reader) -> FileResult {
         return fail("io", "not a regular file; skipped".into());
     }
     let (bytes, stamp) = match cache.map(|c| c.get(path, &meta)) {
-        Some(Ok((data, stamp))) => {
-            return FileResult {
-                summary: data.summary,
-                diags: data.diags,
-                stamp: Some(stamp),
-            }
-        }
+        Some(Ok((data, stamp))) => return FileResult::read(data, stamp),
         Some(Err(Miss::Io(e))) => return io_error(e),
         Some(Err(Miss::Parse(bytes, stamp))) => (bytes, stamp),
         None => match fs::read(path) {
@@ -227,11 +221,7 @@ fn load_file(path: &Path, reader: &Reader) -> FileResult {
     if let Some(c) = cache {
         c.put(path, stamp, &data);
     }
-    FileResult {
-        summary: data.summary,
-        diags: data.diags,
-        stamp: Some(stamp),
-    }
+    FileResult::read(data, stamp)
 }
 
 /// Set by the command-line binary: a bug that panics while one file is analyzed costs that file
