@@ -3,16 +3,18 @@
 //! It lives in `<workspace>/target/threadlint/` (or `--cache-dir`), marked with a `CACHEDIR.TAG`,
 //! and holds two files, each written whole to a temporary file and renamed into place:
 //!
-//! - `files.bin`: for every source file of the last run, its stamp (length, modification time,
-//!   content hash) and its lowered summary with its parse diagnostics. A file whose length and
-//!   modification time match is not read again; one whose content hash matches is not parsed again.
+//! - `files.bin`: for every source file of the last run, its stamp (length, modification and
+//!   status-change times, content hash) and its lowered summary with its parse diagnostics. A file
+//!   whose length and times match is not read again; one whose content hash matches is not parsed
+//!   again.
 //! - `run.bin`: the last `check`'s findings and file diagnostics, keyed by everything they depend on
 //!   (the threadlint binary, options, configuration, workspace layout) plus the stamp of every file
 //!   read and every module-file candidate that was missing. When all of those still hold, `check`
 //!   reads only metadata (and the content of files whose metadata changed) and prints the result.
 //!
-//! Anything unreadable, corrupt or from another build is ignored and rewritten, never trusted:
-//! every entry carries a salt that names the threadlint binary it was written by.
+//! Anything unreadable, corrupt, from another build or from a cache folder threadlint did not
+//! create here is ignored and rewritten, never trusted: every entry carries a salt that names the
+//! threadlint binary and the cache folder it was written by.
 
 use std::fs;
 use std::hash::Hasher;
@@ -453,6 +455,35 @@ pub struct StoredFinding {
     pub loc: crate::summary::Loc,
     pub help: String,
     pub path: Vec<crate::analysis::Step>,
+}
+
+impl StoredFinding {
+    pub fn of(f: &crate::rules::Finding) -> StoredFinding {
+        StoredFinding {
+            code: f.code.to_string(),
+            level: f.level,
+            message: f.message.clone(),
+            file: f.file,
+            loc: f.loc,
+            help: f.help.clone(),
+            path: f.path.clone(),
+        }
+    }
+
+    /// The finding again (`None` for a rule this build does not have).
+    pub fn restore(self) -> Option<crate::rules::Finding> {
+        let rule = crate::rules::rule(&self.code)?;
+        Some(crate::rules::Finding {
+            code: rule.code,
+            name: rule.name,
+            level: self.level,
+            message: self.message,
+            file: self.file,
+            loc: self.loc,
+            help: self.help,
+            path: self.path,
+        })
+    }
 }
 
 /// The inputs and result of one `check`.

@@ -381,19 +381,7 @@ fn findings_of(
         let findings: Option<Vec<crate::rules::Finding>> = rec
             .findings
             .into_iter()
-            .map(|f| {
-                let rule = crate::rules::rule(&f.code)?;
-                Some(crate::rules::Finding {
-                    code: rule.code,
-                    name: rule.name,
-                    level: f.level,
-                    message: f.message,
-                    file: f.file,
-                    loc: f.loc,
-                    help: f.help,
-                    path: f.path,
-                })
-            })
+            .map(StoredFinding::restore)
             .collect();
         if let Some(findings) = findings {
             if args.verbose {
@@ -448,18 +436,7 @@ fn findings_of(
             absent: loaded.parsed.absent.clone(),
             diags: loaded.parsed.diags.clone(),
             files: src.files.clone(),
-            findings: findings
-                .iter()
-                .map(|f| StoredFinding {
-                    code: f.code.to_string(),
-                    level: f.level,
-                    message: f.message.clone(),
-                    file: f.file,
-                    loc: f.loc,
-                    help: f.help.clone(),
-                    path: f.path.clone(),
-                })
-                .collect(),
+            findings: findings.iter().map(StoredFinding::of).collect(),
         }
         .save(d);
     }
