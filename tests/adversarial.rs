@@ -23,10 +23,17 @@ fn package(files: &[(&str, &[u8])]) -> tempfile::TempDir {
 
 /// Run `check` (concise); the exit status and stdout+stderr.
 fn check(dir: &Path) -> (i32, String) {
+    check_with(dir, &[], &[])
+}
+
+/// [`check`] with more arguments and environment variables.
+fn check_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let out = Command::cargo_bin("threadlint")
         .unwrap()
         .args(["check", "--format", "concise"])
+        .args(args)
         .arg(dir)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let text = format!(
@@ -320,21 +327,9 @@ fn special_and_unreadable_files_and_symlinks_out_of_the_workspace() {
         );
     }
     // Told to, it follows the link.
-    let out = Command::cargo_bin("threadlint")
-        .unwrap()
-        .args([
-            "check",
-            "--format",
-            "concise",
-            "--no-cache",
-            "--follow-symlinks",
-        ])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!err.contains("error[symlink]"), "{err}");
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let (code4, text4) = check_with(dir.path(), &["--no-cache", "--follow-symlinks"], &[]);
+    assert!(!text4.contains("error[symlink]"), "{text4}");
+    assert_eq!(code4, 1, "{text4}");
     // A target that is a device would never end: not read.
     let dev = package(&[("src/chain.rs", CHAIN.as_bytes())]);
     std::fs::write(
@@ -358,20 +353,15 @@ fn a_bug_that_panics_on_one_file_costs_that_file_only() {
         ("src/doomed.rs", b"pub fn f() {}\n"),
         ("src/chain.rs", CHAIN.as_bytes()),
     ]);
-    let out = Command::cargo_bin("threadlint")
-        .unwrap()
-        .args(["check", "--format", "concise"])
-        .arg(dir.path())
-        .env("THREADLINT_INJECT_PANIC", "doomed.rs")
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let (code, text) = check_with(
+        dir.path(),
+        &[],
+        &[
+            ("THREADLINT_INJECT_PANIC", "doomed.rs"),
+            ("RUST_BACKTRACE", "1"),
+        ],
     );
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(code, 1, "{text}");
     assert!(
         text.contains("src/doomed.rs: error[internal]: internal error while analyzing this file (injected panic)"),
         "{text}"

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+mod common;
+use common::copy_dir;
+
 /// A private copy of the demo workspace (with a Cargo.toml of its own).
 fn workspace() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
@@ -17,30 +20,20 @@ fn workspace() -> (tempfile::TempDir, PathBuf) {
     (tmp, dir)
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_name() == "target" {
-            continue;
-        }
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            fs::copy(e.path(), &dest).unwrap();
-        }
-    }
-}
-
 /// Exit status, stdout and stderr of `threadlint check DIR --format json` plus `extra`.
 fn check(dir: &Path, extra: &[&str]) -> (Option<i32>, String, String) {
+    check_env(dir, extra, &[])
+}
+
+/// [`check`] with environment variables.
+fn check_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
     let out = Command::cargo_bin("threadlint")
         .unwrap()
         .arg("check")
         .arg(dir)
         .args(["--format", "json"])
         .args(extra)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     (
@@ -362,14 +355,8 @@ fn a_file_that_failed_is_looked_at_again() {
     let (_tmp, dir) = workspace();
     age_all(&dir);
     // A file the analysis could not take (here: a bug injected into it) …
-    let out = Command::cargo_bin("threadlint")
-        .unwrap()
-        .args(["check", "--format", "json"])
-        .arg(&dir)
-        .env("THREADLINT_INJECT_PANIC", "engine.rs")
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("error[internal]"));
+    let (_, _, err) = check_env(&dir, &[], &[("THREADLINT_INJECT_PANIC", "engine.rs")]);
+    assert!(err.contains("error[internal]"), "{err}");
     // … is analyzed on the next run, even though its metadata did not change.
     let (served, report) = same_as_uncached(&dir);
     assert!(

@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::copy_dir;
+
 fn run(cmd: &mut Command) -> std::process::Output {
     cmd.output()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
@@ -26,23 +29,6 @@ fn ensure_pre_commit() {
         "installing pre-commit failed: {}",
         String::from_utf8_lossy(&install.stderr)
     );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        let dst = to.join(e.file_name());
-        // Build output (and threadlint's cache from other tests) is not part of a repository.
-        if e.file_name() == "target" {
-            continue;
-        }
-        if p.is_dir() {
-            copy_dir(&p, &dst);
-        } else {
-            std::fs::copy(&p, &dst).unwrap();
-        }
-    }
 }
 
 /// A git repo holding `fixture`, with the threadlint hook configured at this repo's HEAD.
