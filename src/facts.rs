@@ -148,10 +148,10 @@ pub fn closure_places(body: &Body) -> Vec<Vec<VExpr>> {
             Event::ClosureEnd(_) => {
                 open.pop();
             }
-            Event::Bind { name, value, .. } => {
-                collect_places(value, &mut found);
+            Event::Bind(b) => {
+                collect_places(&b.value, &mut found);
                 for &c in &open {
-                    bound[c as usize].push(name.clone());
+                    bound[c as usize].push(b.name.clone());
                 }
             }
             Event::Call(id) => {

@@ -178,7 +178,8 @@ impl CallGraph {
                     crate::summary::Event::ClosureEnd(_) => {
                         owner.pop();
                     }
-                    crate::summary::Event::OpaqueMacro { name, loc } => {
+                    crate::summary::Event::OpaqueMacro(m) => {
+                        let (name, loc) = &**m;
                         g.unresolved.push(Unresolved {
                             from: owner_node(owner.last().copied()),
                             callee: format!("{name}!"),

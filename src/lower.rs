@@ -19,6 +19,7 @@ pub fn lower_file(file: &syn::File, opts: LowerOptions, lines: u32) -> FileSumma
     let mut l = Lowerer {
         opts,
         modules: vec![ModItems::default()],
+        scratch: Body::default(),
     };
     l.items(&file.items, 0);
     FileSummary {
@@ -330,6 +331,8 @@ fn is_test_fn(attrs: &[syn::Attribute]) -> bool {
 struct Lowerer {
     opts: LowerOptions,
     modules: Vec<ModItems>,
+    /// The body being built, kept between functions so its vectors grow once per file.
+    scratch: Body,
 }
 
 impl Lowerer {
@@ -585,12 +588,12 @@ impl Lowerer {
                     } else {
                         Ty::Path(Path::single("Self"))
                     };
-                    b.ev(Event::Bind {
+                    b.ev(Event::Bind(Box::new(Bind {
                         name: "self".into(),
                         ty: Some(Box::new(ty.clone())),
                         value: VExpr::Typed(Box::new(ty)),
                         loc: loc(r.self_token.span),
-                    });
+                    })));
                 }
                 syn::FnArg::Typed(pt) => {
                     let ty = lower_ty(&pt.ty);
@@ -612,10 +615,13 @@ impl Lowerer {
         let body = block.map(|blk| {
             b.ev(Event::ParamsEnd);
             let (v, _) = b.block_inner(blk);
-            b.ev(Event::Return(v));
+            b.ev(Event::Return(Box::new(v)));
             b.ev(Event::Exit);
-            b.body
+            b.body.take_exact()
         });
+        let mut scratch = b.body;
+        scratch.clear();
+        self.scratch = scratch;
         let end = block
             .map(|b| b.brace_token.span.close())
             .unwrap_or_else(|| sig.ident.span());
@@ -818,10 +824,11 @@ fn block_diverges(b: &syn::Block) -> bool {
 
 impl<'l> BodyBuilder<'l> {
     fn new(lowerer: &'l mut Lowerer, module: usize) -> Self {
+        let body = std::mem::take(&mut lowerer.scratch);
         BodyBuilder {
             lowerer,
             module,
-            body: Body::default(),
+            body,
             closure_stack: Vec::new(),
             macro_stack: Vec::new(),
             closure_hint: None,
@@ -913,12 +920,12 @@ impl<'l> BodyBuilder<'l> {
                 }
                 let name = ident_name(&pi.ident);
                 let loc = name_loc(pi.ident.span(), &name);
-                self.ev(Event::Bind {
+                self.ev(Event::Bind(Box::new(Bind {
                     name,
                     ty: ty.map(Box::new),
                     value,
                     loc,
-                });
+                })));
             }
             Pat::Type(pt) => {
                 let t = lower_ty(&pt.ty);
@@ -1004,7 +1011,7 @@ impl<'l> BodyBuilder<'l> {
     }
 
     fn closure_end(&mut self, id: u32, tail: VExpr) {
-        self.ev(Event::Return(tail));
+        self.ev(Event::Return(Box::new(tail)));
         self.ev(Event::Exit);
         self.ev(Event::ClosureEnd(id));
         self.closure_stack.pop();
@@ -1241,7 +1248,7 @@ impl<'l> BodyBuilder<'l> {
                     Some(x) => self.expr(x),
                     None => VExpr::Lit,
                 };
-                self.ev(Event::Return(v));
+                self.ev(Event::Return(Box::new(v)));
                 VExpr::Unknown
             }
             Expr::Struct(s) => {
@@ -1325,10 +1332,10 @@ impl<'l> BodyBuilder<'l> {
         self.macro_stack.pop();
         let values = std::mem::replace(&mut self.macro_values, outer_values);
         if !read {
-            self.ev(Event::OpaqueMacro {
-                name: name.clone(),
-                loc: loc2(path_start(&m.path), m.delimiter.span().close()),
-            });
+            self.ev(Event::OpaqueMacro(Box::new((
+                name.clone(),
+                loc2(path_start(&m.path), m.delimiter.span().close()),
+            ))));
         }
         // `format!("{}", result)`, `json!({"out": result})`, `vec![ctx]`: the value is made of
         // the arguments (what they carry, it carries).

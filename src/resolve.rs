@@ -390,12 +390,13 @@ impl<'a, 's> Walker<'a, 's> {
                         }
                     }
                 }
-                Event::Bind {
-                    name,
-                    ty,
-                    value,
-                    loc,
-                } => {
+                Event::Bind(b) => {
+                    let crate::summary::Bind {
+                        name,
+                        ty,
+                        value,
+                        loc,
+                    } = &**b;
                     let declared = ty
                         .as_deref()
                         .map(|t| self.resolve_ty(t))
@@ -512,7 +513,7 @@ impl<'a, 's> Walker<'a, 's> {
                         merge_deps(&mut self.out.facts.returns, &deps);
                     }
                 }
-                Event::OpaqueMacro { .. } => {}
+                Event::OpaqueMacro(_) => {}
                 Event::ParamsEnd => params_open = false,
             }
         }

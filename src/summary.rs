@@ -260,12 +260,7 @@ pub enum Event {
     Enter,
     Exit,
     /// `let name: ty = value` (after pattern destructuring: `value` is the projection).
-    Bind {
-        name: Name,
-        ty: Option<Box<Ty>>,
-        value: VExpr,
-        loc: Loc,
-    },
+    Bind(Box<Bind>),
     /// Call #n happens here (its arguments' calls come before it).
     Call(u32),
     /// `place = value` (also `*place = value`, compound assignment).
@@ -274,14 +269,20 @@ pub enum Event {
     ClosureStart(u32),
     ClosureEnd(u32),
     /// `return value` or a body's tail value.
-    Return(VExpr),
-    /// A macro whose input could not be read as Rust.
-    OpaqueMacro {
-        name: Name,
-        loc: Loc,
-    },
+    Return(Box<VExpr>),
+    /// A macro whose input could not be read as Rust: its name and location.
+    OpaqueMacro(Box<(Name, Loc)>),
     /// The function's parameters are bound; its body starts.
     ParamsEnd,
+}
+
+/// `let name: ty = value` (after pattern destructuring: `value` is the projection).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Bind {
+    pub name: Name,
+    pub ty: Option<Box<Ty>>,
+    pub value: VExpr,
+    pub loc: Loc,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -296,6 +297,30 @@ pub struct Body {
     pub events: Vec<Event>,
     pub calls: Vec<CallSite>,
     pub closures: Vec<ClosureDef>,
+}
+
+impl Body {
+    /// Moves the contents out into vectors of exactly their length, leaving `self` empty with
+    /// its capacity, ready to build the next body. Summaries live for the whole run: the slack
+    /// of vectors grown by doubling would be a third of their memory.
+    pub fn take_exact(&mut self) -> Body {
+        fn exact<T>(v: &mut Vec<T>) -> Vec<T> {
+            let mut w = Vec::with_capacity(v.len());
+            w.append(v);
+            w
+        }
+        Body {
+            events: exact(&mut self.events),
+            calls: exact(&mut self.calls),
+            closures: exact(&mut self.closures),
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.events.clear();
+        self.calls.clear();
+        self.closures.clear();
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
