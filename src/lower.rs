@@ -283,7 +283,7 @@ fn lower_attrs(attrs: &[syn::Attribute]) -> Vec<Attr> {
 }
 
 /// `#[cfg(test)]`, `#[cfg(all(test, …))]` (but not `not(test)`).
-fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
+pub(crate) fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
         if !a.path().is_ident("cfg") {
             return false;
@@ -315,7 +315,7 @@ fn scan_idents(ts: TokenStream, f: &mut impl FnMut(&str)) {
 }
 
 /// `#[test]`, `#[tokio::test]`, `#[rstest]`, `#[test_case(…)]`, `#[bench]`.
-fn is_test_fn(attrs: &[syn::Attribute]) -> bool {
+pub(crate) fn is_test_fn(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| {
         let last = a.path().segments.last().map(|s| s.ident.to_string());
         matches!(

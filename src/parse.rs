@@ -71,20 +71,98 @@ fn span_loc(span: proc_macro2::Span) -> Loc {
     Loc::point(s.line as u32, s.column as u32 + 1)
 }
 
+/// Parse a whole file. With `skip_tests`, the file's top-level test items (`#[cfg(test)] mod`,
+/// `#[test] fn`, which the lowering leaves out) are stepped over as tokens instead of being
+/// parsed into a tree that would be thrown away.
+fn parse_source(text: &str, skip_tests: bool) -> syn::Result<syn::File> {
+    use syn::parse::Parser;
+    if !skip_tests {
+        return syn::parse_file(text);
+    }
+    let src = source_text(text);
+    let parser = |input: syn::parse::ParseStream| -> syn::Result<syn::File> {
+        let attrs = input.call(syn::Attribute::parse_inner)?;
+        let mut items = Vec::new();
+        while !input.is_empty() {
+            if !skip_test_item(input) {
+                items.push(input.parse()?);
+            }
+        }
+        Ok(syn::File {
+            shebang: None,
+            attrs,
+            items,
+        })
+    };
+    parser.parse_str(&src)
+}
+
+/// The text to parse: without a byte-order mark, with a shebang line blanked (so that line and
+/// column numbers stay those of the file).
+fn source_text(text: &str) -> std::borrow::Cow<'_, str> {
+    let src = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if src.starts_with("#!") && !src[2..].trim_start().starts_with('[') {
+        let end = src.find('\n').unwrap_or(src.len());
+        return format!("{}{}", " ".repeat(end), &src[end..]).into();
+    }
+    src.into()
+}
+
+/// If the next item is a test module or a test function that the lowering would leave out,
+/// step over its tokens (up to its `{ … }` or `;`) and say so.
+fn skip_test_item(input: syn::parse::ParseStream) -> bool {
+    use syn::parse::discouraged::Speculative;
+    if !input.peek(syn::Token![#]) {
+        return false;
+    }
+    let fork = input.fork();
+    let Ok(attrs) = fork.call(syn::Attribute::parse_outer) else {
+        return false;
+    };
+    if fork.parse::<syn::Visibility>().is_err() {
+        return false;
+    }
+    let test = if fork.peek(syn::Token![mod]) {
+        crate::lower::is_cfg_test(&attrs)
+    } else if fork.peek(syn::Token![fn])
+        || (fork.peek(syn::Token![async]) && fork.peek2(syn::Token![fn]))
+    {
+        crate::lower::is_test_fn(&attrs)
+    } else {
+        false
+    };
+    if !test {
+        return false;
+    }
+    input.advance_to(&fork);
+    let skipped = input.step(|cursor| {
+        let mut c = *cursor;
+        loop {
+            if let Some((_, _, next)) = c.group(proc_macro2::Delimiter::Brace) {
+                return Ok(((), next));
+            }
+            if let Some((p, next)) = c.punct() {
+                if p.as_char() == ';' {
+                    return Ok(((), next));
+                }
+            }
+            match c.token_tree() {
+                Some((_, next)) => c = next,
+                None => return Ok(((), c)),
+            }
+        }
+    });
+    skipped.is_ok()
+}
+
 /// Parse a file item by item, skipping the items that do not parse (up to the next `;` or
 /// `{ … }` at the top level). Fails only when the file cannot even be split into tokens.
-fn parse_recovering(text: &str) -> syn::Result<(syn::File, Vec<syn::Error>)> {
+fn parse_recovering(text: &str, skip_tests: bool) -> syn::Result<(syn::File, Vec<syn::Error>)> {
     use syn::parse::discouraged::Speculative;
     use syn::parse::Parser;
-    let mut src = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let shebang;
-    if src.starts_with("#!") && !src.starts_with("#![") {
-        // Keep line numbers: blank the shebang line.
-        let end = src.find('\n').unwrap_or(src.len());
-        shebang = format!("{}{}", " ".repeat(end), &src[end..]);
-        src = &shebang;
-    }
+    let src = source_text(text);
     let tokens: proc_macro2::TokenStream = src
+        .as_ref()
         .parse()
         .map_err(|e: proc_macro2::LexError| {
             syn::Error::new(
@@ -97,6 +175,9 @@ fn parse_recovering(text: &str) -> syn::Result<(syn::File, Vec<syn::Error>)> {
         let attrs = input.call(syn::Attribute::parse_inner).unwrap_or_default();
         let mut items = Vec::new();
         while !input.is_empty() {
+            if skip_tests && skip_test_item(input) {
+                continue;
+            }
             let fork = input.fork();
             match fork.parse::<syn::Item>() {
                 Ok(item) => {
@@ -267,13 +348,14 @@ fn parse_bytes(
         }
     };
     let lines = text.bytes().filter(|&b| b == b'\n').count() as u32 + 1;
-    let result = match syn::parse_file(&text) {
+    let skip_tests = !opts.include_tests;
+    let result = match parse_source(&text, skip_tests) {
         Ok(file) => {
             let mut summary = lower_file(&file, opts, lines);
             summary.allows = scan_allows(&text);
             (Some(summary), Vec::new())
         }
-        Err(_) => match parse_recovering(&text) {
+        Err(_) => match parse_recovering(&text, skip_tests) {
             // Keep every item that parses; report the ones that do not.
             Ok((file, errors)) => (
                 Some({
@@ -748,5 +830,83 @@ pub fn read_and_parse_only(files: &[PathBuf]) -> (usize, u64) {
     match pool {
         Some(p) => p.install(work),
         None => work(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lowered(file: &syn::File) -> String {
+        format!(
+            "{:?}",
+            lower_file(
+                file,
+                LowerOptions {
+                    include_tests: false
+                },
+                1
+            )
+        )
+    }
+
+    /// Stepping over test items must give exactly the summary of a full parse.
+    #[test]
+    fn skipping_test_items_changes_no_summary() {
+        let mut files: Vec<PathBuf> =
+            ignore::Walk::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures"))
+                .filter_map(Result::ok)
+                .map(|e| e.into_path())
+                .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+                .collect();
+        files.push(PathBuf::from(file!()));
+        let mut with_tests = 0;
+        for p in &files {
+            let text = fs::read_to_string(p).unwrap();
+            let (Ok(full), Ok(skipped)) = (syn::parse_file(&text), parse_source(&text, true))
+            else {
+                continue;
+            };
+            with_tests += usize::from(skipped.items.len() < full.items.len());
+            assert_eq!(lowered(&full), lowered(&skipped), "{}", p.display());
+        }
+        assert!(
+            files.len() > 100 && with_tests > 0,
+            "{} files, {with_tests} with tests",
+            files.len()
+        );
+    }
+
+    #[test]
+    fn test_items_are_stepped_over_and_the_rest_is_kept() {
+        let text = "#!/usr/bin/env run-cargo-script\n\
+            #[cfg(test)]\nmod tests { fn t() { this is not rust } }\n\
+            #[cfg(test)]\npub(crate) mod file_tests;\n\
+            #[tokio::test]\nasync fn smoke() { also not rust }\n\
+            #[test] fn unit() {}\n\
+            #[cfg(not(test))]\nmod real { fn a() {} }\n\
+            #[cfg(test)]\nstatic FIXTURE: Point = Point { x: 1 };\n\
+            #[inline]\nfn kept() {}\n";
+        let file = parse_source(text, true).unwrap();
+        let names: Vec<String> = file
+            .items
+            .iter()
+            .map(|i| match i {
+                syn::Item::Mod(m) => m.ident.to_string(),
+                syn::Item::Fn(f) => f.sig.ident.to_string(),
+                syn::Item::Static(s) => s.ident.to_string(),
+                _ => "?".into(),
+            })
+            .collect();
+        assert_eq!(names, ["real", "FIXTURE", "kept"]);
+        let syn::Item::Fn(kept) = &file.items[2] else {
+            unreachable!()
+        };
+        // Line numbers are the file's, shebang included.
+        assert_eq!(kept.sig.ident.span().start().line, 14);
+        // Without skipping, the broken test bodies are parse errors.
+        assert!(parse_source(text, false).is_err());
+        let (_, errors) = parse_recovering(text, true).unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
     }
 }
