@@ -112,91 +112,117 @@ impl CallGraph {
                 }
             }
         }
-        for (f, info) in ix.fns.iter().enumerate() {
-            let Some(body) = &info.def.body else { continue };
-            let r = &res.fns[f];
-            let base = g.closure_base[f];
-            let owner_node = |o: Option<u32>| o.map_or(f, |c| base + c as usize);
-            for (i, c) in body.closures.iter().enumerate() {
-                g.edges.push(Edge {
-                    from: owner_node(c.parent),
-                    to: base + i,
-                    kind: EdgeKind::Closure,
-                    call: r
-                        .closure_handoff
-                        .get(i)
-                        .copied()
-                        .flatten()
-                        .map(|(call, _)| call),
-                    loc: c.loc,
-                });
-            }
-            for (ci, call) in body.calls.iter().enumerate() {
-                let from = owner_node(r.call_owner.get(ci).copied().flatten());
-                match &r.calls[ci] {
-                    CallRes::Fns { targets, dispatch } => {
-                        for &t in targets {
-                            g.edges.push(Edge {
-                                from,
-                                to: t,
-                                kind: if *dispatch {
-                                    EdgeKind::Dispatch
-                                } else {
-                                    EdgeKind::Call
-                                },
-                                call: Some(ci as u32),
-                                loc: call.loc,
-                            });
-                        }
-                    }
-                    CallRes::Closure(c) => g.edges.push(Edge {
-                        from,
-                        to: base + *c as usize,
-                        kind: EdgeKind::ClosureCall,
-                        call: Some(ci as u32),
-                        loc: call.loc,
-                    }),
-                    CallRes::Constructor => {}
-                    CallRes::External(_) => g.external_count += 1,
-                    CallRes::Unresolved(reason) => g.unresolved.push(Unresolved {
-                        from,
-                        callee: call.callee_text(),
-                        method: match &call.callee {
-                            crate::summary::Callee::Method { name, .. } => Some(name.clone()),
-                            _ => None,
-                        },
-                        reason: reason.clone(),
-                        loc: call.loc,
-                    }),
-                }
-            }
-            // Macros whose input could not be read stay opaque, and say so.
-            let mut owner: Vec<u32> = Vec::new();
-            for ev in &body.events {
-                match ev {
-                    crate::summary::Event::ClosureStart(c) => owner.push(*c),
-                    crate::summary::Event::ClosureEnd(_) => {
-                        owner.pop();
-                    }
-                    crate::summary::Event::OpaqueMacro(m) => {
-                        let (name, loc) = &**m;
-                        g.unresolved.push(Unresolved {
-                            from: owner_node(owner.last().copied()),
-                            callee: format!("{name}!"),
-                            method: None,
-                            reason: "macro input is not Rust that can be read".into(),
-                            loc: *loc,
-                        })
-                    }
-                    _ => {}
-                }
-            }
+        // Each function's edges, in parallel, then joined in function order.
+        use rayon::prelude::*;
+        let parts: Vec<FnEdges> = (0..ix.fns.len())
+            .into_par_iter()
+            .map(|f| FnEdges::of(ix, res, f, g.closure_base[f]))
+            .collect();
+        for p in parts {
+            g.edges.extend(p.edges);
+            g.unresolved.extend(p.unresolved);
+            g.external_count += p.external;
         }
         g
     }
 
     pub fn fn_node(&self, f: FnId) -> usize {
         f
+    }
+}
+
+/// The edges, unresolved calls and external-call count that leave one function's body.
+#[derive(Default)]
+struct FnEdges {
+    edges: Vec<Edge>,
+    unresolved: Vec<Unresolved>,
+    external: usize,
+}
+
+impl FnEdges {
+    fn of(ix: &Index, res: &Resolution, f: FnId, base: usize) -> FnEdges {
+        let mut g = FnEdges::default();
+        let info = &ix.fns[f];
+        let Some(body) = &info.def.body else {
+            return g;
+        };
+        let r = &res.fns[f];
+        let owner_node = |o: Option<u32>| o.map_or(f, |c| base + c as usize);
+        for (i, c) in body.closures.iter().enumerate() {
+            g.edges.push(Edge {
+                from: owner_node(c.parent),
+                to: base + i,
+                kind: EdgeKind::Closure,
+                call: r
+                    .closure_handoff
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .map(|(call, _)| call),
+                loc: c.loc,
+            });
+        }
+        for (ci, call) in body.calls.iter().enumerate() {
+            let from = owner_node(r.call_owner.get(ci).copied().flatten());
+            match &r.calls[ci] {
+                CallRes::Fns { targets, dispatch } => {
+                    for &t in targets {
+                        g.edges.push(Edge {
+                            from,
+                            to: t,
+                            kind: if *dispatch {
+                                EdgeKind::Dispatch
+                            } else {
+                                EdgeKind::Call
+                            },
+                            call: Some(ci as u32),
+                            loc: call.loc,
+                        });
+                    }
+                }
+                CallRes::Closure(c) => g.edges.push(Edge {
+                    from,
+                    to: base + *c as usize,
+                    kind: EdgeKind::ClosureCall,
+                    call: Some(ci as u32),
+                    loc: call.loc,
+                }),
+                CallRes::Constructor => {}
+                CallRes::External(_) => g.external += 1,
+                CallRes::Unresolved(reason) => g.unresolved.push(Unresolved {
+                    from,
+                    callee: call.callee_text(),
+                    method: match &call.callee {
+                        crate::summary::Callee::Method { name, .. } => Some(name.clone()),
+                        _ => None,
+                    },
+                    reason: reason.clone(),
+                    loc: call.loc,
+                }),
+            }
+        }
+        // Macros whose input could not be read stay opaque, and say so.
+        let mut owner: Vec<u32> = Vec::new();
+        for ev in &body.events {
+            match ev {
+                crate::summary::Event::ClosureStart(c) => owner.push(*c),
+                crate::summary::Event::ClosureEnd(_) => {
+                    owner.pop();
+                }
+                crate::summary::Event::OpaqueMacro(m) => {
+                    let (name, loc) = &**m;
+                    g.unresolved.push(Unresolved {
+                        from: owner_node(owner.last().copied()),
+                        callee: format!("{name}!"),
+                        method: None,
+                        reason: "macro input is not Rust that can be read".into(),
+                        loc: *loc,
+                    })
+                }
+                _ => {}
+            }
+        }
+        g
     }
 }
 

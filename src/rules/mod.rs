@@ -114,10 +114,13 @@ impl Finding {
 
 /// Run every rule (except TP009, which needs the others' results) and apply levels from config.
 pub fn run_all(a: &Analysis) -> Vec<Finding> {
-    let mut out: Vec<Finding> = Vec::new();
-    for r in RULES.iter().filter(|r| r.code != "TP009") {
-        out.extend((r.check)(a));
-    }
+    use rayon::prelude::*;
+    let per_rule: Vec<Vec<Finding>> = RULES
+        .par_iter()
+        .filter(|r| r.code != "TP009")
+        .map(|r| (r.check)(a))
+        .collect();
+    let mut out: Vec<Finding> = per_rule.into_iter().flatten().collect();
     out.extend(tp009::declared_entries_reaching_no_tool(a));
     crate::suppress::apply(a, &mut out);
     for f in &mut out {
