@@ -259,7 +259,7 @@ pub enum Event {
     /// A block scope opens / closes.
     Enter,
     Exit,
-    /// `let name: ty = value` (after pattern destructuring: `value` is the projection).
+    /// A binding (see [`Bind`]), boxed to keep events at 16 bytes.
     Bind(Box<Bind>),
     /// Call #n happens here (its arguments' calls come before it).
     Call(u32),
