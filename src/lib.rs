@@ -8,6 +8,7 @@
 //! [`graph`] (the call graph) → rules and reports.
 
 pub mod analysis;
+pub mod arena;
 pub mod baseline;
 pub mod cache;
 pub mod cli;
@@ -33,6 +34,11 @@ pub mod types;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+/// The unit tests run with the parse arena installed, as the binary does.
+#[cfg(test)]
+#[global_allocator]
+static TEST_ALLOC: arena::ArenaAlloc<std::alloc::System> = arena::ArenaAlloc(std::alloc::System);
 
 pub use diagnostic::{Diag, Severity};
 pub use discover::{DiscoverError, DiscoverOptions, Project};

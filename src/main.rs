@@ -4,5 +4,7 @@ fn main() {
     ));
 }
 
+/// mimalloc, with syntax trees bump-allocated in a per-thread arena (`threadlint::arena`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: threadlint::arena::ArenaAlloc<mimalloc::MiMalloc> =
+    threadlint::arena::ArenaAlloc(mimalloc::MiMalloc);

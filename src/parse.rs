@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Mutex;
 
+use crate::arena;
 use crate::cache::{FileCache, FileData, Miss, Stamp};
 use crate::diagnostic::{Diag, Severity};
 use crate::discover::{absolute, normalize, CrateKind, Project};
@@ -349,40 +350,53 @@ fn parse_bytes(
     };
     let lines = text.bytes().filter(|&b| b == b'\n').count() as u32 + 1;
     let skip_tests = !opts.include_tests;
-    let result = match parse_source(&text, skip_tests) {
+    let lower = |file: &syn::File| {
+        let mut summary = lower_file(file, opts, lines);
+        summary.allows = scan_allows(&text);
+        summary
+    };
+    // The tree is built in this thread's arena and lowered outside it; each value built in the
+    // arena is disposed of before the next one is built there (see `crate::arena`).
+    let (first, left) = arena::within(|| parse_source(&text, skip_tests));
+    let result = match first {
         Ok(file) => {
-            let mut summary = lower_file(&file, opts, lines);
-            summary.allows = scan_allows(&text);
+            let summary = lower(&file);
+            left.dispose(file);
             (Some(summary), Vec::new())
         }
-        Err(_) => match parse_recovering(&text, skip_tests) {
-            // Keep every item that parses; report the ones that do not.
-            Ok((file, errors)) => (
-                Some({
-                    let mut summary = lower_file(&file, opts, lines);
-                    summary.allows = scan_allows(&text);
-                    summary
-                }),
-                errors
-                    .iter()
-                    .take(MAX_ERRORS_PER_FILE)
-                    .map(|e| {
-                        Diag::new(
-                            Severity::Error,
-                            "parse-error",
-                            path,
-                            Some(span_loc(e.span())),
-                            format!("cannot parse this item: {e}; it is skipped, the rest of the file is analyzed"),
-                        )
-                    })
-                    .collect(),
-            ),
-            Err(lex) => fail(
-                "parse-error",
-                Some(span_loc(lex.span())),
-                format!("{lex}; this file is skipped, the rest of the crate is analyzed"),
-            ),
-        },
+        Err(e) => {
+            left.dispose(e);
+            match arena::within(|| parse_recovering(&text, skip_tests)) {
+                // Keep every item that parses; report the ones that do not.
+                (Ok((file, errors)), left) => {
+                    let summary = lower(&file);
+                    let diags = errors
+                        .iter()
+                        .take(MAX_ERRORS_PER_FILE)
+                        .map(|e| {
+                            Diag::new(
+                                Severity::Error,
+                                "parse-error",
+                                path,
+                                Some(span_loc(e.span())),
+                                format!("cannot parse this item: {e}; it is skipped, the rest of the file is analyzed"),
+                            )
+                        })
+                        .collect();
+                    left.dispose((file, errors));
+                    (Some(summary), diags)
+                }
+                (Err(lex), left) => {
+                    let failed = fail(
+                        "parse-error",
+                        Some(span_loc(lex.span())),
+                        format!("{lex}; this file is skipped, the rest of the crate is analyzed"),
+                    );
+                    left.dispose(lex);
+                    failed
+                }
+            }
+        }
     };
     // Spans of this file are no longer needed: free proc-macro2's per-thread source map.
     proc_macro2::extra::invalidate_current_thread_spans();

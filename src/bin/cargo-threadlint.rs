@@ -29,3 +29,8 @@ fn main() {
     }
     std::process::exit(threadlint::cli::run_on_big_stack(args));
 }
+
+/// The same allocator as `threadlint`'s (see `threadlint::arena`).
+#[global_allocator]
+static GLOBAL: threadlint::arena::ArenaAlloc<mimalloc::MiMalloc> =
+    threadlint::arena::ArenaAlloc(mimalloc::MiMalloc);

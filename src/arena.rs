@@ -1,0 +1,395 @@
+//! A bump arena for syntax trees.
+//!
+//! A `syn` tree is built, lowered to a summary and thrown away, one file after another. Under a
+//! general-purpose allocator a third of the parse goes to `malloc`/`free` and to dropping the
+//! tree node by node. [`ArenaAlloc`] wraps the global allocator: while a thread is inside
+//! [`within`] (only around the `syn` parse of one file), its allocations are carved from a
+//! per-thread region by bumping a pointer, frees of region memory do nothing, and the next scope
+//! on that thread starts the region over. The tree itself is then [`Leftover::dispose`]d without
+//! being walked.
+//!
+//! Soundness rests on one rule: nothing allocated inside a scope may be alive when the next
+//! scope on the same thread starts. The parser's output (the tree, its errors) is used and dropped
+//! before the next file; the summary is built outside the scope, so its memory comes from the
+//! wrapped allocator. Thread-local state that `proc-macro2` and `std` create lazily is created
+//! before a thread's first scope ([`warm_up`]). A region that saw a panic is never reused.
+//!
+//! Without [`ArenaAlloc`] installed as the global allocator (the binaries and the unit tests
+//! install it; library users may not), scopes do nothing and trees are dropped as usual.
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+
+/// Virtual size of one thread's region. Pages are only committed when touched: a thread
+/// touches as much as its largest file needs. A file that needs more falls back to the wrapped
+/// allocator for the rest of its parse.
+const REGION: usize = 256 << 20;
+/// Regions are never given back: at most this many threads parse in arenas at once.
+const MAX_REGIONS: usize = 64;
+
+struct Slot {
+    start: AtomicUsize,
+    end: AtomicUsize,
+    in_use: AtomicBool,
+}
+
+#[allow(clippy::declare_interior_mutable_const)]
+const EMPTY_SLOT: Slot = Slot {
+    start: AtomicUsize::new(0),
+    end: AtomicUsize::new(0),
+    in_use: AtomicBool::new(false),
+};
+
+/// Every region ever made. A slot's range, once set, never changes, so a pointer into any
+/// region is recognized on any thread, forever.
+static SLOTS: [Slot; MAX_REGIONS] = [EMPTY_SLOT; MAX_REGIONS];
+static SLOTS_MADE: AtomicUsize = AtomicUsize::new(0);
+/// Set when an [`ArenaAlloc`] serves an allocation, i.e. it is the global allocator.
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// This thread's arena. `Copy` and built in a `const`: reading it never allocates, never
+/// registers a destructor.
+#[derive(Clone, Copy)]
+struct State {
+    /// Bump from the region (inside a scope).
+    active: bool,
+    /// Some allocation of this scope did not fit and came from the wrapped allocator.
+    spilled: bool,
+    slot: usize,
+    cur: usize,
+    end: usize,
+    start: usize,
+    /// Where the latest allocation starts (it can grow in place).
+    last: usize,
+}
+
+const NO_SLOT: usize = usize::MAX;
+
+thread_local! {
+    static STATE: Cell<State> = const {
+        Cell::new(State { active: false, spilled: false, slot: NO_SLOT, cur: 0, end: 0, start: 0, last: 0 })
+    };
+    /// Gives this thread's region back to the pool when the thread ends.
+    static OWNER: Owner = const { Owner };
+}
+
+struct Owner;
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        let _ = STATE.try_with(|s| {
+            let st = s.get();
+            if st.slot != NO_SLOT {
+                SLOTS[st.slot].in_use.store(false, Release);
+                s.set(State {
+                    slot: NO_SLOT,
+                    active: false,
+                    ..st
+                });
+            }
+        });
+    }
+}
+
+/// A global allocator that serves threads inside [`within`] from their arena and everything
+/// else from `A`.
+pub struct ArenaAlloc<A>(pub A);
+
+fn in_region(p: usize) -> bool {
+    let n = SLOTS_MADE.load(Acquire);
+    SLOTS[..n]
+        .iter()
+        .any(|s| p >= s.start.load(Relaxed) && p < s.end.load(Relaxed))
+}
+
+/// Bump an allocation from this thread's region, if it is in a scope and the request fits.
+fn bump(layout: Layout) -> Option<*mut u8> {
+    STATE
+        .try_with(|s| {
+            let mut st = s.get();
+            if !st.active {
+                return None;
+            }
+            let at = st.cur.checked_add(layout.align() - 1)? & !(layout.align() - 1);
+            let new_cur = at.checked_add(layout.size().max(1))?;
+            if new_cur > st.end {
+                st.spilled = true;
+                s.set(st);
+                return None;
+            }
+            st.cur = new_cur;
+            st.last = at;
+            s.set(st);
+            Some(at as *mut u8)
+        })
+        .ok()
+        .flatten()
+}
+
+/// Grow or shrink the latest allocation of the current scope where it is.
+fn resize_last(p: usize, new_size: usize) -> bool {
+    STATE
+        .try_with(|s| {
+            let mut st = s.get();
+            if !st.active || st.last != p {
+                return false;
+            }
+            match p.checked_add(new_size.max(1)) {
+                Some(new_cur) if new_cur <= st.end => {
+                    st.cur = new_cur;
+                    s.set(st);
+                    true
+                }
+                _ => false,
+            }
+        })
+        .unwrap_or(false)
+}
+
+// SAFETY: region memory is handed out at most once per scope, aligned as asked and inside a live
+// allocation of `A`; it is reused only by a later scope on the same thread, when (the module's
+// rule) nothing from the earlier scope is alive. Everything else is `A`'s.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for ArenaAlloc<A> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if !INSTALLED.load(Relaxed) {
+            INSTALLED.store(true, Relaxed);
+        }
+        match bump(layout) {
+            Some(p) => p,
+            None => self.0.alloc(layout),
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        match bump(layout) {
+            Some(p) => {
+                // A region is reused: its memory is not zero.
+                std::ptr::write_bytes(p, 0, layout.size());
+                p
+            }
+            None => self.0.alloc_zeroed(layout),
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if !in_region(ptr as usize) {
+            self.0.dealloc(ptr, layout)
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if !in_region(ptr as usize) {
+            return self.0.realloc(ptr, layout, new_size);
+        }
+        if resize_last(ptr as usize, new_size) {
+            return ptr;
+        }
+        // Moves out of the region when the scope has ended: the region is about to be reused.
+        let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
+        let q = self.alloc(new_layout);
+        if !q.is_null() {
+            std::ptr::copy_nonoverlapping(ptr, q, layout.size().min(new_size));
+        }
+        q
+    }
+}
+
+/// Lazily created thread-local state of `std` and `proc-macro2` that a parse would otherwise
+/// create inside the arena (and keep after the arena is reused): the thread handle, and
+/// `proc-macro2`'s source map with room for the files a parse adds.
+fn warm_up() {
+    let _ = std::thread::current();
+    for _ in 0..8 {
+        let _ = "x".parse::<proc_macro2::TokenStream>();
+    }
+    proc_macro2::extra::invalidate_current_thread_spans();
+}
+
+/// Claim a region for this thread: one a finished thread gave back, or a new one.
+fn claim() -> Option<State> {
+    static CLAIMING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _lock = CLAIMING.lock().unwrap_or_else(|e| e.into_inner());
+    let made = SLOTS_MADE.load(Acquire);
+    for (i, slot) in SLOTS[..made].iter().enumerate() {
+        if !slot.in_use.swap(true, AcqRel) {
+            return Some(state_for(
+                i,
+                slot.start.load(Relaxed),
+                slot.end.load(Relaxed),
+            ));
+        }
+    }
+    if made == MAX_REGIONS {
+        return None;
+    }
+    // A new region, from the wrapped allocator (this thread is outside any scope).
+    let layout = Layout::from_size_align(REGION, 4096).ok()?;
+    // SAFETY: the size is not zero.
+    let start = unsafe { std::alloc::alloc(layout) } as usize;
+    if start == 0 {
+        return None;
+    }
+    let slot = &SLOTS[made];
+    slot.start.store(start, Relaxed);
+    slot.end.store(start + REGION, Relaxed);
+    slot.in_use.store(true, Relaxed);
+    // The range is published before the count that makes `in_region` look at it.
+    SLOTS_MADE.store(made + 1, Release);
+    Some(state_for(made, start, start + REGION))
+}
+
+fn state_for(slot: usize, start: usize, end: usize) -> State {
+    State {
+        active: false,
+        spilled: false,
+        slot,
+        cur: start,
+        end,
+        start,
+        last: 0,
+    }
+}
+
+/// Run `f` in an arena scope: this thread's allocations come from its region, started over.
+/// Everything allocated in this thread's previous scope must be gone by now. Returns `f`'s
+/// value, which lives in the region, and the [`Leftover`] that disposes of it.
+pub fn within<R>(f: impl FnOnce() -> R) -> (R, Leftover) {
+    let scope = Scope::enter();
+    let value = f();
+    let whole = scope.used && !STATE.with(|s| s.get().spilled);
+    drop(scope);
+    (value, Leftover { whole })
+}
+
+/// Disposes of a value built in a scope, once the caller is done with it.
+#[must_use = "dispose of the value built in the arena"]
+pub struct Leftover {
+    whole: bool,
+}
+
+impl Leftover {
+    /// When everything `value` owns is in the region it is forgotten (the region is reused
+    /// wholesale, nothing walks the tree); otherwise it is dropped.
+    pub fn dispose<T>(self, value: T) {
+        if self.whole {
+            std::mem::forget(value);
+        } else {
+            drop(value);
+        }
+    }
+}
+
+/// A thread inside an arena scope, until dropped (also when `f` panics).
+struct Scope {
+    used: bool,
+}
+
+impl Scope {
+    fn enter() -> Scope {
+        if !INSTALLED.load(Relaxed) {
+            return Scope { used: false };
+        }
+        let mut st = STATE.with(|s| s.get());
+        if st.slot == NO_SLOT {
+            warm_up();
+            match claim() {
+                Some(fresh) => {
+                    OWNER.with(|_| ());
+                    st = fresh;
+                }
+                None => return Scope { used: false },
+            }
+        }
+        st.cur = st.start;
+        st.last = 0;
+        st.active = true;
+        st.spilled = false;
+        STATE.with(|s| s.set(st));
+        Scope { used: true }
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        if !self.used {
+            return;
+        }
+        let panicking = std::thread::panicking();
+        let _ = STATE.try_with(|s| {
+            let mut st = s.get();
+            st.active = false;
+            if panicking {
+                // The panic may have left values in the region anywhere (its payload, state
+                // made lazily while it was reported): never reuse it. The slot stays taken;
+                // this thread claims another one next time.
+                st.slot = NO_SLOT;
+            }
+            s.set(st);
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scoped_allocations_come_from_the_region_and_are_reused() {
+        // The test binary installs `ArenaAlloc` (see lib.rs).
+        let _ = Box::new(1u8);
+        let (v, left) = within(|| (0..1000).collect::<Vec<u64>>());
+        let first = v.as_ptr() as usize;
+        assert!(in_region(first), "a Vec made in a scope is in the region");
+        left.dispose(v);
+        let outside = Box::new([1u64; 10]);
+        assert!(!in_region(outside.as_ptr() as usize));
+        let (w, left) = within(|| (0..1000).collect::<Vec<u64>>());
+        assert_eq!(
+            w.as_ptr() as usize,
+            first,
+            "the next scope starts the region over"
+        );
+        assert_eq!(w.iter().sum::<u64>(), 999 * 1000 / 2);
+        // Grown after the scope: moved out of the region, contents kept.
+        let mut w = w;
+        w.extend(0..10_000u64);
+        assert!(!in_region(w.as_ptr() as usize));
+        assert_eq!((w.len(), w[999], w[1000]), (11_000, 999, 0));
+        drop((w, left));
+    }
+
+    #[test]
+    fn zeroed_memory_is_zero_after_reuse() {
+        let _ = Box::new(1u8);
+        let (v, left) = within(|| vec![0xffu8; 4096]);
+        left.dispose(v);
+        let (z, left) = within(|| vec![0u8; 4096]);
+        assert!(in_region(z.as_ptr() as usize));
+        assert!(z.iter().all(|&b| b == 0));
+        left.dispose(z);
+    }
+
+    #[test]
+    fn a_request_larger_than_the_region_spills_and_is_dropped() {
+        let _ = Box::new(1u8);
+        let (big, left) = within(|| Vec::<u8>::with_capacity(REGION + 1));
+        assert!(!in_region(big.as_ptr() as usize));
+        assert!(!left.whole, "a spilled value is dropped, not forgotten");
+        left.dispose(big);
+    }
+
+    #[test]
+    fn a_panic_in_a_scope_retires_the_region() {
+        let _ = Box::new(1u8);
+        let (v, left) = within(|| vec![1u8; 16]);
+        let first = v.as_ptr() as usize;
+        left.dispose(v);
+        let r = std::panic::catch_unwind(|| within(|| panic!("in the arena")));
+        assert!(r.is_err());
+        let (w, left) = within(|| vec![2u8; 16]);
+        assert!(in_region(w.as_ptr() as usize));
+        assert_ne!(w.as_ptr() as usize, first, "a new region after a panic");
+        left.dispose(w);
+    }
+}
