@@ -21,7 +21,7 @@ use std::hash::Hasher;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustc_hash::FxHashMap;
@@ -124,10 +124,11 @@ impl Stamp {
     }
 }
 
-/// One file's parse result, as cached.
+/// One file's parse result, as cached. The summary is shared with the analysis so that it can
+/// be serialized for the cache later, on the cache's own thread.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FileData {
-    pub summary: Option<FileSummary>,
+    pub summary: Option<Arc<FileSummary>>,
     pub diags: Vec<Diag>,
 }
 
@@ -284,6 +285,32 @@ struct PackEntry {
     data: Vec<u8>,
 }
 
+/// An entry this run used: the bytes of a reused one, or a fresh result to serialize.
+struct Used {
+    path: PathBuf,
+    stamp: Stamp,
+    data: UsedData,
+}
+
+enum UsedData {
+    Stored(Vec<u8>),
+    Fresh(FileData),
+}
+
+impl Used {
+    fn pack(self) -> Option<PackEntry> {
+        let data = match self.data {
+            UsedData::Stored(bytes) => bytes,
+            UsedData::Fresh(d) => postcard::to_stdvec(&d).ok()?,
+        };
+        Some(PackEntry {
+            path: self.path,
+            stamp: self.stamp,
+            data,
+        })
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Pack {
     salt: u64,
@@ -295,7 +322,7 @@ pub struct FileCache {
     at: CacheDir,
     options: String,
     old: FxHashMap<PathBuf, (Stamp, Vec<u8>)>,
-    used: Mutex<Vec<PackEntry>>,
+    used: Mutex<Vec<Used>>,
     /// Entries taken from `old` unchanged (same path and stamp).
     unchanged: AtomicUsize,
     /// Files served from the cache (same content), and files parsed.
@@ -366,22 +393,20 @@ impl FileCache {
         if self.old.get(path).is_some_and(|(s, _)| *s == stamp) {
             self.unchanged.fetch_add(1, Relaxed);
         }
-        self.push(path, stamp, data.to_vec());
+        self.push(path, stamp, UsedData::Stored(data.to_vec()));
     }
 
-    /// Record a freshly parsed file.
+    /// Record a freshly parsed file (serialized when the cache is saved).
     pub fn put(&self, path: &Path, stamp: Stamp, data: &FileData) {
         self.misses.fetch_add(1, Relaxed);
-        if let Ok(bytes) = postcard::to_stdvec(data) {
-            self.push(path, stamp, bytes);
-        }
+        self.push(path, stamp, UsedData::Fresh(data.clone()));
     }
 
-    fn push(&self, path: &Path, stamp: Stamp, data: Vec<u8>) {
+    fn push(&self, path: &Path, stamp: Stamp, data: UsedData) {
         self.used
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(PackEntry {
+            .push(Used {
                 path: path.to_path_buf(),
                 stamp,
                 data,
@@ -407,6 +432,7 @@ impl FileCache {
             drop(old);
             entries.sort_by(|a, b| a.path.cmp(&b.path));
             entries.dedup_by(|a, b| a.path == b.path);
+            let entries: Vec<PackEntry> = entries.into_iter().filter_map(Used::pack).collect();
             at.write(FILES, &["files", &options], |salt| {
                 postcard::to_stdvec(&Pack { salt, entries }).ok()
             });

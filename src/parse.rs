@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::arena;
 use crate::cache::{FileCache, FileData, Miss, Stamp};
@@ -19,7 +19,7 @@ pub const STACK_SIZE: usize = 256 << 20;
 
 pub struct SourceFile {
     pub path: PathBuf,
-    pub summary: FileSummary,
+    pub summary: Arc<FileSummary>,
 }
 
 pub struct ModuleNode {
@@ -49,7 +49,7 @@ pub struct Parsed {
 }
 
 struct FileResult {
-    summary: Option<FileSummary>,
+    summary: Option<Arc<FileSummary>>,
     diags: Vec<Diag>,
     /// What the content was (`None` when it could not be read).
     stamp: Option<Stamp>,
@@ -299,7 +299,10 @@ fn load_file(path: &Path, reader: &Reader) -> FileResult {
     } else {
         parse_bytes(path, bytes, opts)
     };
-    let data = FileData { summary, diags };
+    let data = FileData {
+        summary: summary.map(Arc::new),
+        diags,
+    };
     if let Some(c) = cache {
         c.put(path, stamp, &data);
     }
