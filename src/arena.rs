@@ -45,30 +45,54 @@ const EMPTY_SLOT: Slot = Slot {
 /// region is recognized on any thread, forever.
 static SLOTS: [Slot; MAX_REGIONS] = [EMPTY_SLOT; MAX_REGIONS];
 static SLOTS_MADE: AtomicUsize = AtomicUsize::new(0);
-/// Set when an [`ArenaAlloc`] serves an allocation, i.e. it is the global allocator.
-static INSTALLED: AtomicBool = AtomicBool::new(false);
+/// The lowest start and highest end of all regions: most pointers are outside, at a glance.
+static LOWEST: AtomicUsize = AtomicUsize::new(usize::MAX);
+static HIGHEST: AtomicUsize = AtomicUsize::new(0);
 
-/// This thread's arena. `Copy` and built in a `const`: reading it never allocates, never
+/// The hot part of this thread's arena: inside a scope, the next free byte and the region's end
+/// (and the latest allocation, which may grow in place); outside, `end` is 0 and every request
+/// misses. `Copy` and built in a `const`, like [`Cold`]: reading them never allocates, never
 /// registers a destructor.
 #[derive(Clone, Copy)]
-struct State {
-    /// Bump from the region (inside a scope).
-    active: bool,
-    /// Some allocation of this scope did not fit and came from the wrapped allocator.
-    spilled: bool,
-    slot: usize,
+struct Bump {
     cur: usize,
     end: usize,
-    start: usize,
-    /// Where the latest allocation starts (it can grow in place).
     last: usize,
 }
 
+const OUTSIDE: Bump = Bump {
+    cur: 0,
+    end: 0,
+    last: 0,
+};
+/// Set while asking whether this allocator serves the thread: any request misses with
+/// `end == PROBE_END` and clears it.
+const PROBE: Bump = Bump {
+    cur: 2,
+    end: PROBE_END,
+    last: 0,
+};
+const PROBE_END: usize = 1;
+
+/// The rest of this thread's arena.
+#[derive(Clone, Copy)]
+struct Cold {
+    /// `NO_SLOT` before the thread's first scope (and after a panic), `DISABLED` when
+    /// [`ArenaAlloc`] is not the global allocator.
+    slot: usize,
+    start: usize,
+    end: usize,
+    /// Some request of this scope did not fit and came from the wrapped allocator.
+    spilled: bool,
+}
+
 const NO_SLOT: usize = usize::MAX;
+const DISABLED: usize = usize::MAX - 1;
 
 thread_local! {
-    static STATE: Cell<State> = const {
-        Cell::new(State { active: false, spilled: false, slot: NO_SLOT, cur: 0, end: 0, start: 0, last: 0 })
+    static BUMP: Cell<Bump> = const { Cell::new(OUTSIDE) };
+    static COLD: Cell<Cold> = const {
+        Cell::new(Cold { slot: NO_SLOT, start: 0, end: 0, spilled: false })
     };
     /// Gives this thread's region back to the pool when the thread ends.
     static OWNER: Owner = const { Owner };
@@ -78,14 +102,13 @@ struct Owner;
 
 impl Drop for Owner {
     fn drop(&mut self) {
-        let _ = STATE.try_with(|s| {
-            let st = s.get();
-            if st.slot != NO_SLOT {
-                SLOTS[st.slot].in_use.store(false, Release);
-                s.set(State {
+        let _ = COLD.try_with(|c| {
+            let cold = c.get();
+            if cold.slot < MAX_REGIONS {
+                SLOTS[cold.slot].in_use.store(false, Release);
+                c.set(Cold {
                     slot: NO_SLOT,
-                    active: false,
-                    ..st
+                    ..cold
                 });
             }
         });
@@ -97,87 +120,113 @@ impl Drop for Owner {
 pub struct ArenaAlloc<A>(pub A);
 
 fn in_region(p: usize) -> bool {
+    if p < LOWEST.load(Relaxed) || p >= HIGHEST.load(Relaxed) {
+        return false;
+    }
     let n = SLOTS_MADE.load(Acquire);
     SLOTS[..n]
         .iter()
         .any(|s| p >= s.start.load(Relaxed) && p < s.end.load(Relaxed))
 }
 
-/// Bump an allocation from this thread's region, if it is in a scope and the request fits.
-fn bump(layout: Layout) -> Option<*mut u8> {
-    STATE
-        .try_with(|s| {
-            let mut st = s.get();
-            if !st.active {
-                return None;
-            }
-            let at = st.cur.checked_add(layout.align() - 1)? & !(layout.align() - 1);
-            let new_cur = at.checked_add(layout.size().max(1))?;
-            if new_cur > st.end {
-                st.spilled = true;
-                s.set(st);
-                return None;
-            }
-            st.cur = new_cur;
-            st.last = at;
-            s.set(st);
-            Some(at as *mut u8)
-        })
-        .ok()
-        .flatten()
+/// Bump an allocation from this thread's region; on a miss, the region's `end` (0 outside a
+/// scope).
+#[inline(always)]
+fn bump(layout: Layout) -> Result<*mut u8, usize> {
+    BUMP.with(|b| {
+        let Bump { cur, end, .. } = b.get();
+        // `cur <= end` are addresses inside one allocation, far from overflowing; a request is
+        // never larger than `isize::MAX`.
+        let at = (cur + (layout.align() - 1)) & !(layout.align() - 1);
+        let new_cur = at.wrapping_add(layout.size());
+        if new_cur <= end && new_cur > at {
+            b.set(Bump {
+                cur: new_cur,
+                end,
+                last: at,
+            });
+            Ok(at as *mut u8)
+        } else {
+            Err(end)
+        }
+    })
+}
+
+/// A request that `bump` could not serve, from a thread whose region ends at `end`.
+#[cold]
+fn missed(end: usize) {
+    if end == PROBE_END {
+        BUMP.with(|b| b.set(OUTSIDE));
+    } else {
+        COLD.with(|c| {
+            c.set(Cold {
+                spilled: true,
+                ..c.get()
+            })
+        });
+    }
 }
 
 /// Grow or shrink the latest allocation of the current scope where it is.
 fn resize_last(p: usize, new_size: usize) -> bool {
-    STATE
-        .try_with(|s| {
-            let mut st = s.get();
-            if !st.active || st.last != p {
-                return false;
+    BUMP.with(|b| {
+        let Bump { end, last, .. } = b.get();
+        match p.checked_add(new_size) {
+            Some(new_cur) if last == p && new_cur <= end && new_cur > p => {
+                b.set(Bump {
+                    cur: new_cur,
+                    end,
+                    last,
+                });
+                true
             }
-            match p.checked_add(new_size.max(1)) {
-                Some(new_cur) if new_cur <= st.end => {
-                    st.cur = new_cur;
-                    s.set(st);
-                    true
-                }
-                _ => false,
-            }
-        })
-        .unwrap_or(false)
+            _ => false,
+        }
+    })
 }
 
 // SAFETY: region memory is handed out at most once per scope, aligned as asked and inside a live
 // allocation of `A`; it is reused only by a later scope on the same thread, when (the module's
 // rule) nothing from the earlier scope is alive. Everything else is `A`'s.
 unsafe impl<A: GlobalAlloc> GlobalAlloc for ArenaAlloc<A> {
+    #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if !INSTALLED.load(Relaxed) {
-            INSTALLED.store(true, Relaxed);
-        }
         match bump(layout) {
-            Some(p) => p,
-            None => self.0.alloc(layout),
+            Ok(p) => p,
+            Err(end) => {
+                if end != 0 {
+                    missed(end);
+                }
+                self.0.alloc(layout)
+            }
         }
     }
 
+    #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         match bump(layout) {
-            Some(p) => {
+            Ok(p) => {
                 // A region is reused: its memory is not zero.
                 std::ptr::write_bytes(p, 0, layout.size());
                 p
             }
-            None => self.0.alloc_zeroed(layout),
+            Err(end) => {
+                if end != 0 {
+                    missed(end);
+                }
+                self.0.alloc_zeroed(layout)
+            }
         }
     }
 
+    #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if !in_region(ptr as usize) {
             self.0.dealloc(ptr, layout)
         }
     }
 
+    #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if !in_region(ptr as usize) {
             return self.0.realloc(ptr, layout, new_size);
@@ -206,18 +255,29 @@ fn warm_up() {
     proc_macro2::extra::invalidate_current_thread_spans();
 }
 
+/// Whether [`ArenaAlloc`] serves this thread's allocations: a request made while probing
+/// clears the probe only there.
+fn installed() -> bool {
+    BUMP.with(|b| b.set(PROBE));
+    drop(std::hint::black_box(Box::new(0u8)));
+    let served = BUMP.with(|b| b.get().end) != PROBE_END;
+    BUMP.with(|b| b.set(OUTSIDE));
+    served
+}
+
 /// Claim a region for this thread: one a finished thread gave back, or a new one.
-fn claim() -> Option<State> {
+fn claim() -> Option<Cold> {
     static CLAIMING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _lock = CLAIMING.lock().unwrap_or_else(|e| e.into_inner());
     let made = SLOTS_MADE.load(Acquire);
     for (i, slot) in SLOTS[..made].iter().enumerate() {
         if !slot.in_use.swap(true, AcqRel) {
-            return Some(state_for(
-                i,
-                slot.start.load(Relaxed),
-                slot.end.load(Relaxed),
-            ));
+            return Some(Cold {
+                slot: i,
+                start: slot.start.load(Relaxed),
+                end: slot.end.load(Relaxed),
+                spilled: false,
+            });
         }
     }
     if made == MAX_REGIONS {
@@ -230,25 +290,21 @@ fn claim() -> Option<State> {
     if start == 0 {
         return None;
     }
+    let end = start + REGION;
     let slot = &SLOTS[made];
     slot.start.store(start, Relaxed);
-    slot.end.store(start + REGION, Relaxed);
+    slot.end.store(end, Relaxed);
     slot.in_use.store(true, Relaxed);
+    LOWEST.fetch_min(start, Relaxed);
+    HIGHEST.fetch_max(end, Relaxed);
     // The range is published before the count that makes `in_region` look at it.
     SLOTS_MADE.store(made + 1, Release);
-    Some(state_for(made, start, start + REGION))
-}
-
-fn state_for(slot: usize, start: usize, end: usize) -> State {
-    State {
-        active: false,
-        spilled: false,
-        slot,
-        cur: start,
-        end,
+    Some(Cold {
+        slot: made,
         start,
-        last: 0,
-    }
+        end,
+        spilled: false,
+    })
 }
 
 /// Run `f` in an arena scope: this thread's allocations come from its region, started over.
@@ -257,7 +313,7 @@ fn state_for(slot: usize, start: usize, end: usize) -> State {
 pub fn within<R>(f: impl FnOnce() -> R) -> (R, Leftover) {
     let scope = Scope::enter();
     let value = f();
-    let whole = scope.used && !STATE.with(|s| s.get().spilled);
+    let whole = scope.used && !COLD.with(|c| c.get().spilled);
     drop(scope);
     (value, Leftover { whole })
 }
@@ -287,25 +343,42 @@ struct Scope {
 
 impl Scope {
     fn enter() -> Scope {
-        if !INSTALLED.load(Relaxed) {
+        let mut cold = COLD.with(|c| c.get());
+        if cold.slot == DISABLED {
             return Scope { used: false };
         }
-        let mut st = STATE.with(|s| s.get());
-        if st.slot == NO_SLOT {
+        if cold.slot == NO_SLOT {
+            if !installed() {
+                COLD.with(|c| {
+                    c.set(Cold {
+                        slot: DISABLED,
+                        ..cold
+                    })
+                });
+                return Scope { used: false };
+            }
             warm_up();
             match claim() {
                 Some(fresh) => {
                     OWNER.with(|_| ());
-                    st = fresh;
+                    cold = fresh;
                 }
                 None => return Scope { used: false },
             }
         }
-        st.cur = st.start;
-        st.last = 0;
-        st.active = true;
-        st.spilled = false;
-        STATE.with(|s| s.set(st));
+        COLD.with(|c| {
+            c.set(Cold {
+                spilled: false,
+                ..cold
+            })
+        });
+        BUMP.with(|b| {
+            b.set(Bump {
+                cur: cold.start,
+                end: cold.end,
+                last: 0,
+            })
+        });
         Scope { used: true }
     }
 }
@@ -315,18 +388,18 @@ impl Drop for Scope {
         if !self.used {
             return;
         }
-        let panicking = std::thread::panicking();
-        let _ = STATE.try_with(|s| {
-            let mut st = s.get();
-            st.active = false;
-            if panicking {
-                // The panic may have left values in the region anywhere (its payload, state
-                // made lazily while it was reported): never reuse it. The slot stays taken;
-                // this thread claims another one next time.
-                st.slot = NO_SLOT;
-            }
-            s.set(st);
-        });
+        let _ = BUMP.try_with(|b| b.set(OUTSIDE));
+        if std::thread::panicking() {
+            // The panic may have left values in the region anywhere (its payload, state made
+            // lazily while it was reported): never reuse it. The slot stays taken; this
+            // thread claims another one next time.
+            let _ = COLD.try_with(|c| {
+                c.set(Cold {
+                    slot: NO_SLOT,
+                    ..c.get()
+                })
+            });
+        }
     }
 }
 
@@ -337,7 +410,6 @@ mod tests {
     #[test]
     fn scoped_allocations_come_from_the_region_and_are_reused() {
         // The test binary installs `ArenaAlloc` (see lib.rs).
-        let _ = Box::new(1u8);
         let (v, left) = within(|| (0..1000).collect::<Vec<u64>>());
         let first = v.as_ptr() as usize;
         assert!(in_region(first), "a Vec made in a scope is in the region");
@@ -361,7 +433,6 @@ mod tests {
 
     #[test]
     fn zeroed_memory_is_zero_after_reuse() {
-        let _ = Box::new(1u8);
         let (v, left) = within(|| vec![0xffu8; 4096]);
         left.dispose(v);
         let (z, left) = within(|| vec![0u8; 4096]);
@@ -372,7 +443,6 @@ mod tests {
 
     #[test]
     fn a_request_larger_than_the_region_spills_and_is_dropped() {
-        let _ = Box::new(1u8);
         let (big, left) = within(|| Vec::<u8>::with_capacity(REGION + 1));
         assert!(!in_region(big.as_ptr() as usize));
         assert!(!left.whole, "a spilled value is dropped, not forgotten");
@@ -381,7 +451,6 @@ mod tests {
 
     #[test]
     fn a_panic_in_a_scope_retires_the_region() {
-        let _ = Box::new(1u8);
         let (v, left) = within(|| vec![1u8; 16]);
         let first = v.as_ptr() as usize;
         left.dispose(v);
