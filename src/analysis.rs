@@ -187,7 +187,7 @@ impl<'g, 's> Analysis<'g, 's> {
                     .tools
                     .traits
                     .iter()
-                    .map(|t| t.rsplit("::").next().unwrap_or(t)),
+                    .map(|t| crate::types::last_segment(t)),
             )
             .collect();
         for (f, info) in ix.fns.iter().enumerate() {

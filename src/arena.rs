@@ -24,30 +24,16 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 /// Virtual size of one thread's region. Pages are only committed when touched: a thread
 /// touches as much as its largest file needs. A file that needs more falls back to the wrapped
 /// allocator for the rest of its parse.
-const REGION: usize = 256 << 20;
-/// Regions are never given back: at most this many threads parse in arenas at once.
-const MAX_REGIONS: usize = 64;
+const REGION: usize = 128 << 20;
+/// At most this many threads parse in arenas at once (the others parse without one).
+const MAX_REGIONS: usize = 16;
 
-struct Slot {
-    start: AtomicUsize,
-    end: AtomicUsize,
-    in_use: AtomicBool,
-}
-
-#[allow(clippy::declare_interior_mutable_const)]
-const EMPTY_SLOT: Slot = Slot {
-    start: AtomicUsize::new(0),
-    end: AtomicUsize::new(0),
-    in_use: AtomicBool::new(false),
-};
-
-/// Every region ever made. A slot's range, once set, never changes, so a pointer into any
-/// region is recognized on any thread, forever.
-static SLOTS: [Slot; MAX_REGIONS] = [EMPTY_SLOT; MAX_REGIONS];
-static SLOTS_MADE: AtomicUsize = AtomicUsize::new(0);
-/// The lowest start and highest end of all regions: most pointers are outside, at a glance.
-static LOWEST: AtomicUsize = AtomicUsize::new(usize::MAX);
-static HIGHEST: AtomicUsize = AtomicUsize::new(0);
+/// All regions are slices of one reservation, made at the first scope: `in_region`, which every
+/// free asks, is a subtraction and a comparison. `SPAN` is 0 until then.
+static BASE: AtomicUsize = AtomicUsize::new(0);
+static SPAN: AtomicUsize = AtomicUsize::new(0);
+/// Which regions a live thread holds. Regions are never given back to the wrapped allocator.
+static IN_USE: [AtomicBool; MAX_REGIONS] = [const { AtomicBool::new(false) }; MAX_REGIONS];
 
 /// The hot part of this thread's arena: inside a scope, the next free byte and the region's end
 /// (and the latest allocation, which may grow in place); outside, `end` is 0 and every request
@@ -105,7 +91,7 @@ impl Drop for Owner {
         let _ = COLD.try_with(|c| {
             let cold = c.get();
             if cold.slot < MAX_REGIONS {
-                SLOTS[cold.slot].in_use.store(false, Release);
+                IN_USE[cold.slot].store(false, Release);
                 c.set(Cold {
                     slot: NO_SLOT,
                     ..cold
@@ -119,14 +105,10 @@ impl Drop for Owner {
 /// else from `A`.
 pub struct ArenaAlloc<A>(pub A);
 
+#[inline(always)]
 fn in_region(p: usize) -> bool {
-    if p < LOWEST.load(Relaxed) || p >= HIGHEST.load(Relaxed) {
-        return false;
-    }
-    let n = SLOTS_MADE.load(Acquire);
-    SLOTS[..n]
-        .iter()
-        .any(|s| p >= s.start.load(Relaxed) && p < s.end.load(Relaxed))
+    let span = SPAN.load(Acquire);
+    p.wrapping_sub(BASE.load(Relaxed)) < span
 }
 
 /// Bump an allocation from this thread's region; on a miss, the region's `end` (0 outside a
@@ -265,44 +247,31 @@ fn installed() -> bool {
     served
 }
 
-/// Claim a region for this thread: one a finished thread gave back, or a new one.
+/// Claim a region for this thread: the first one no live thread holds.
 fn claim() -> Option<Cold> {
-    static CLAIMING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _lock = CLAIMING.lock().unwrap_or_else(|e| e.into_inner());
-    let made = SLOTS_MADE.load(Acquire);
-    for (i, slot) in SLOTS[..made].iter().enumerate() {
-        if !slot.in_use.swap(true, AcqRel) {
-            return Some(Cold {
-                slot: i,
-                start: slot.start.load(Relaxed),
-                end: slot.end.load(Relaxed),
-                spilled: false,
-            });
+    static RESERVING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    if SPAN.load(Acquire) == 0 {
+        let _lock = RESERVING.lock().unwrap_or_else(|e| e.into_inner());
+        if SPAN.load(Acquire) == 0 {
+            // From the wrapped allocator (this thread is outside any scope): address space only.
+            let layout = Layout::from_size_align(REGION * MAX_REGIONS, 4096).ok()?;
+            // SAFETY: the size is not zero.
+            let base = unsafe { std::alloc::alloc(layout) } as usize;
+            if base == 0 {
+                return None;
+            }
+            BASE.store(base, Relaxed);
+            // Published after the base that it makes `in_region` look at.
+            SPAN.store(REGION * MAX_REGIONS, Release);
         }
     }
-    if made == MAX_REGIONS {
-        return None;
-    }
-    // A new region, from the wrapped allocator (this thread is outside any scope).
-    let layout = Layout::from_size_align(REGION, 4096).ok()?;
-    // SAFETY: the size is not zero.
-    let start = unsafe { std::alloc::alloc(layout) } as usize;
-    if start == 0 {
-        return None;
-    }
-    let end = start + REGION;
-    let slot = &SLOTS[made];
-    slot.start.store(start, Relaxed);
-    slot.end.store(end, Relaxed);
-    slot.in_use.store(true, Relaxed);
-    LOWEST.fetch_min(start, Relaxed);
-    HIGHEST.fetch_max(end, Relaxed);
-    // The range is published before the count that makes `in_region` look at it.
-    SLOTS_MADE.store(made + 1, Release);
+    let base = BASE.load(Relaxed);
+    let slot = IN_USE.iter().position(|u| !u.swap(true, AcqRel))?;
+    let start = base + slot * REGION;
     Some(Cold {
-        slot: made,
+        slot,
         start,
-        end,
+        end: start + REGION,
         spilled: false,
     })
 }

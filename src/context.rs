@@ -45,8 +45,12 @@ impl ContextModel {
             names: DEFAULT_NAMES.iter().map(Name::new).collect(),
             ..ContextModel::default()
         };
-        m.type_names
-            .extend(cfg.context.types.iter().map(|s| Name::new(last_seg(s))));
+        m.type_names.extend(
+            cfg.context
+                .types
+                .iter()
+                .map(|s| Name::new(crate::types::last_segment(s))),
+        );
         m.names.extend(cfg.context.names.iter().map(Name::new));
         // Context ADTs: by name, or marked `#[threadlint_macros::context]`.
         for (d, def) in ix.defs.iter().enumerate() {
@@ -133,7 +137,8 @@ impl ContextModel {
                 let t = ix.resolve_ty(&s.ty, &cx);
                 let qname = format!("{}::{}", ix.modules[def.module].qname, s.name);
                 let configured = cfg.context.ambient.iter().any(|a| {
-                    crate::config::fn_pattern_matches(a, &qname) || last_seg(a) == &*s.name
+                    crate::config::fn_pattern_matches(a, &qname)
+                        || crate::types::last_segment(a) == &*s.name
                 });
                 if configured || m.carries_deep(&t) {
                     m.ambient_statics.insert(d);
@@ -150,7 +155,7 @@ impl ContextModel {
         match t {
             RTy::Adt(d, _) => self.context_adts.contains(d),
             RTy::Ext(p, args) => {
-                let last = p.rsplit("::").next().unwrap_or(p);
+                let last = crate::types::last_segment(p);
                 if self.type_names.iter().any(|n| n == last) {
                     return !is_os_thread_id(t);
                 }
@@ -165,7 +170,7 @@ impl ContextModel {
         match t {
             RTy::Adt(d, _) => self.context_adts.contains(d) || self.carrier_adts.contains(d),
             RTy::Ext(p, args) => {
-                let last = p.rsplit("::").next().unwrap_or(p);
+                let last = crate::types::last_segment(p);
                 if self.type_names.iter().any(|n| n == last) {
                     return !is_os_thread_id(t);
                 }
@@ -198,7 +203,7 @@ impl ContextModel {
                     && !self.context_adts.contains(d)
             }
             RTy::Ext(p, args) => {
-                let last = p.rsplit("::").next().unwrap_or(p);
+                let last = crate::types::last_segment(p);
                 CARRIER_WRAPPERS.contains(&last) && args.first().is_some_and(|a| self.deep_only(a))
             }
             _ => false,
@@ -221,7 +226,7 @@ impl ContextModel {
     pub fn is_single_slot(&self, t: &RTy) -> bool {
         match t {
             RTy::Ext(p, args) => {
-                let last = p.rsplit("::").next().unwrap_or(p);
+                let last = crate::types::last_segment(p);
                 if last.starts_with("Atomic") {
                     return true;
                 }
@@ -237,10 +242,6 @@ impl ContextModel {
             _ => false,
         }
     }
-}
-
-fn last_seg(s: &str) -> &str {
-    s.rsplit("::").next().unwrap_or(s)
 }
 
 /// ADTs given to handlers as `State<T>`, `Data<T>`, `Extension<T>`, statics, and every ADT their

@@ -145,7 +145,7 @@ impl Knowledge {
             || self
                 .spawn
                 .iter()
-                .any(|s| s.rsplit("::").next() == Some(name))
+                .any(|s| crate::types::last_segment(s) == name)
     }
 
     /// Add project wrappers from `[handoffs]` in the config.

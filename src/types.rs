@@ -24,7 +24,7 @@ pub enum RTy {
 impl RTy {
     pub fn ext_name(&self) -> Option<&str> {
         match self {
-            RTy::Ext(p, _) => Some(p.rsplit("::").next().unwrap_or(p)),
+            RTy::Ext(p, _) => Some(last_segment(p)),
             _ => None,
         }
     }
@@ -456,6 +456,45 @@ impl Index<'_> {
             RTy::Closure(_) => "closure".into(),
             RTy::FnItem(f) => self.fns[*f].qname.clone(),
             RTy::Unknown => "_".into(),
+        }
+    }
+}
+
+/// The last segment of a `::`-separated path (`a::b::C` → `C`): `rsplit("::").next()`, without
+/// setting up a substring search (this runs for every call and type of the workspace).
+pub fn last_segment(p: &str) -> &str {
+    let b = p.as_bytes();
+    let mut i = b.len();
+    while i > 1 {
+        i -= 1;
+        if b[i] == b':' && b[i - 1] == b':' {
+            return &p[i + 1..];
+        }
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn last_segment_is_what_rsplit_gives() {
+        for p in [
+            "",
+            "a",
+            "::",
+            "a::b",
+            "::a::b",
+            "a:::b",
+            "a::",
+            "std::sync::Arc",
+            "x:y",
+            "é::ü",
+        ] {
+            assert_eq!(
+                super::last_segment(p),
+                p.rsplit("::").next().unwrap_or(p),
+                "{p:?}"
+            );
         }
     }
 }
