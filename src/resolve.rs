@@ -49,6 +49,7 @@ pub struct Resolution {
 /// Resolve every call; with `facts`, also gather the context facts the rules need (the call
 /// graph alone does not).
 pub fn resolve_all(ix: &Index, model: &ContextModel, know: &Knowledge, facts: bool) -> Resolution {
+    ix.prepare_field_types();
     // Return types that do not depend on the receiver (`Self`) or generics, resolved once.
     let rets: Vec<Option<RTy>> = (0..ix.fns.len())
         .into_par_iter()
@@ -623,31 +624,33 @@ impl<'a, 's> Walker<'a, 's> {
         };
         // `ctx.child()`, `thread_id.as_ref()`, `tid.to_string()`: still the context (but not
         // `ctx.elapsed()` or `ctx.is_admin()`).
-        let scalar = matches!(
-            ty.ext_name(),
-            Some(
-                "bool"
-                    | "u8"
-                    | "u16"
-                    | "u32"
-                    | "u64"
-                    | "u128"
-                    | "usize"
-                    | "i8"
-                    | "i16"
-                    | "i32"
-                    | "i64"
-                    | "i128"
-                    | "isize"
-                    | "f32"
-                    | "f64"
-                    | "Duration"
-                    | "Instant"
-                    | "SystemTime"
+        let scalar = || {
+            matches!(
+                ty.ext_name(),
+                Some(
+                    "bool"
+                        | "u8"
+                        | "u16"
+                        | "u32"
+                        | "u64"
+                        | "u128"
+                        | "usize"
+                        | "i8"
+                        | "i16"
+                        | "i32"
+                        | "i64"
+                        | "i128"
+                        | "isize"
+                        | "f32"
+                        | "f64"
+                        | "Duration"
+                        | "Instant"
+                        | "SystemTime"
+                )
             )
-        );
+        };
         let derived =
-            method_name.is_some_and(|m| cf.recv_carrier && !NON_DERIVING.contains(&m)) && !scalar;
+            cf.recv_carrier && method_name.is_some_and(|m| !NON_DERIVING.contains(&m)) && !scalar();
         // Wrapping or converting a carrier keeps it one: `Some(tid)`, `Arc::new(ctx)`,
         // `ThreadId(id)`, `String::from(thread_id)`; a local closure that captured one
         // (`make_msg(text)`) returns what it built with it.

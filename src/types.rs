@@ -387,18 +387,28 @@ impl Index<'_> {
                     let DefKind::Adt(a) = self.defs[*d].kind else {
                         return RTy::Unknown;
                     };
-                    let fields = match ctor {
+                    let (variant, fields) = match ctor {
                         Some(c) if !a.variants.is_empty() => {
-                            match a.variants.iter().find(|v| &*v.name == c) {
-                                Some(v) => &v.fields,
+                            match a.variants.iter().position(|v| &*v.name == c) {
+                                Some(v) => (Some(v), &a.variants[v].fields),
                                 None => return RTy::Unknown,
                             }
                         }
-                        _ => &a.fields,
+                        _ => (None, &a.fields),
                     };
-                    let Some(f) = fields.iter().find(|f| &*f.name == name) else {
+                    let Some(fi) = fields.iter().position(|f| &*f.name == name) else {
                         return RTy::Unknown;
                     };
+                    let f = &fields[fi];
+                    if args.is_empty() {
+                        if let Some(ft) = self
+                            .field_tys
+                            .get()
+                            .and_then(|all| all[*d].get(variant, fi))
+                        {
+                            return ft.clone();
+                        }
+                    }
                     let subst: Vec<(Name, RTy)> = a
                         .generics
                         .iter()
@@ -439,6 +449,36 @@ impl Index<'_> {
         RTy::Unknown
     }
 
+    /// Resolve, once and in parallel, the field types of every struct, enum and union without
+    /// generic parameters: `field_ty` then looks them up instead of resolving the written type
+    /// again at every field access.
+    pub fn prepare_field_types(&self) {
+        use rayon::prelude::*;
+        let all: Vec<FieldTys> = (0..self.defs.len())
+            .into_par_iter()
+            .map(|d| match self.defs[d].kind {
+                DefKind::Adt(a) if a.generics.is_empty() => {
+                    let own = RTy::Adt(d, Vec::new());
+                    let cx = TyCx {
+                        module: self.defs[d].module,
+                        self_ty: Some(&own),
+                        generics: &[&[]],
+                        subst: &[],
+                    };
+                    let tys = |fs: &[FieldDef]| -> Vec<RTy> {
+                        fs.iter().map(|f| self.resolve_ty(&f.ty, &cx)).collect()
+                    };
+                    FieldTys {
+                        fields: tys(&a.fields),
+                        variants: a.variants.iter().map(|v| tys(&v.fields)).collect(),
+                    }
+                }
+                _ => FieldTys::default(),
+            })
+            .collect();
+        let _ = self.field_tys.set(all);
+    }
+
     /// A display name for a type, for messages.
     pub fn ty_name(&self, t: &RTy) -> String {
         match t {
@@ -456,6 +496,22 @@ impl Index<'_> {
             RTy::Closure(_) => "closure".into(),
             RTy::FnItem(f) => self.fns[*f].qname.clone(),
             RTy::Unknown => "_".into(),
+        }
+    }
+}
+
+/// The resolved field types of one non-generic ADT (empty for the others).
+#[derive(Default)]
+pub struct FieldTys {
+    fields: Vec<RTy>,
+    variants: Vec<Vec<RTy>>,
+}
+
+impl FieldTys {
+    fn get(&self, variant: Option<usize>, field: usize) -> Option<&RTy> {
+        match variant {
+            Some(v) => self.variants.get(v)?.get(field),
+            None => self.fields.get(field),
         }
     }
 }
