@@ -7,7 +7,8 @@
 #   nocache  threadlint check DIR --no-cache                     the whole check, no cache at all
 #   warm     threadlint check DIR            (cache primed)      nothing changed since the last run
 #   one      threadlint check DIR            (one file edited)   one file changed since the last run
-# RUNS times each (median wall time; peak RSS is the largest seen), and print a Markdown table.
+# RUNS times each (median wall time; peak RSS is the largest seen), and print a Markdown table. Floor,
+# cold and no-cache runs are interleaved round by round, and their ratios are medians of per-round ratios.
 #
 # Environment: BENCH_RUNS (default 3), BENCH_SEED (generator seed, default 42),
 #              CARGO_TARGET_DIR (where the release binary is looked for, as cargo does).
@@ -50,35 +51,44 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/threadlint-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
 # ---------------------------------------------------------------------------------------------- helpers
-# measure LABEL OK_EXIT_CODES CMD...  -> M_WALL (median wall seconds), M_RSS (max peak RSS, KiB);
-# stdout of the last run is kept in $TMP/LABEL.out, of run i in $TMP/LABEL.i.out.
-# When the function `before_run` is set (BEFORE=name), it runs untimed before each run with i as $1.
+# measure_once LABEL OK_EXIT_CODES I CMD... -> M_ONE_WALL (wall seconds), M_ONE_RSS (peak RSS, KiB) of run I;
+# its stdout is kept in $TMP/LABEL.out and $TMP/LABEL.I.out. When the function `before_run` is set
+# (BEFORE=name), it runs untimed first, with I as $1.
+measure_once() {
+    local label=$1 ok=$2 i=$3
+    shift 3
+    local rc wall rss t0 t1
+    if [ -n "${BEFORE:-}" ]; then "$BEFORE" "$i"; fi
+    set +e
+    t0=$EPOCHREALTIME
+    /usr/bin/time -f '%e %M' -o "$TMP/time" "$@" >"$TMP/$label.out" 2>"$TMP/$label.err"
+    rc=$?
+    t1=$EPOCHREALTIME
+    set -e
+    if [[ " $ok " != *" $rc "* ]]; then
+        echo "bench: error: $label run failed with exit status $rc: $*" >&2
+        echo "--- last lines of its stderr:" >&2
+        tail -n 25 "$TMP/$label.err" >&2
+        exit 1
+    fi
+    cp "$TMP/$label.out" "$TMP/$label.$i.out"
+    read -r wall rss < <(tail -n 1 "$TMP/time")
+    # /usr/bin/time prints centiseconds: time the wall clock here, to the microsecond.
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+    [[ "$wall" =~ ^[0-9.]+$ && "$rss" =~ ^[0-9]+$ ]] || die "could not read /usr/bin/time output for $label: $(cat "$TMP/time")"
+    echo "bench:   $label run $i/$RUNS: ${wall}s, $((rss / 1024)) MiB" >&2
+    M_ONE_WALL=$wall M_ONE_RSS=$rss
+}
+
+# measure LABEL OK_EXIT_CODES CMD...  -> M_WALL (median wall seconds), M_RSS (max peak RSS, KiB) of RUNS runs.
 measure() {
     local label=$1 ok=$2
     shift 2
-    local walls=() rss_max=0 i rc wall rss
+    local walls=() rss_max=0 i
     for ((i = 1; i <= RUNS; i++)); do
-        if [ -n "${BEFORE:-}" ]; then "$BEFORE" "$i"; fi
-        set +e
-        t0=$EPOCHREALTIME
-        /usr/bin/time -f '%e %M' -o "$TMP/time" "$@" >"$TMP/$label.out" 2>"$TMP/$label.err"
-        rc=$?
-        t1=$EPOCHREALTIME
-        set -e
-        if [[ " $ok " != *" $rc "* ]]; then
-            echo "bench: error: $label run failed with exit status $rc: $*" >&2
-            echo "--- last lines of its stderr:" >&2
-            tail -n 25 "$TMP/$label.err" >&2
-            exit 1
-        fi
-        cp "$TMP/$label.out" "$TMP/$label.$i.out"
-        read -r wall rss < <(tail -n 1 "$TMP/time")
-        # /usr/bin/time prints centiseconds: time the wall clock here, to the microsecond.
-        wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-        [[ "$wall" =~ ^[0-9.]+$ && "$rss" =~ ^[0-9]+$ ]] || die "could not read /usr/bin/time output for $label: $(cat "$TMP/time")"
-        walls+=("$wall")
-        if ((rss > rss_max)); then rss_max=$rss; fi
-        echo "bench:   $label run $i/$RUNS: ${wall}s, $((rss / 1024)) MiB" >&2
+        measure_once "$label" "$ok" "$i" "$@"
+        walls+=("$M_ONE_WALL")
+        if ((M_ONE_RSS > rss_max)); then rss_max=$M_ONE_RSS; fi
     done
     M_WALL=$(printf '%s\n' "${walls[@]}" | median)
     M_RSS=$rss_max
@@ -106,7 +116,6 @@ gen_stamp() { echo "lines=$1 seed=$SEED generator=$(sha256sum "$HERE/gen_workspa
 # ---------------------------------------------------------------------------------------------- runs
 mkdir -p "$WORK"
 ROWS=()
-FLOOR_NOTES=()
 for n in "${SIZES[@]}"; do
     ws="$WORK/ws-$n"
     if [ ! -f "$ws/.bench-stamp" ] || [ "$(cat "$ws/.bench-stamp")" != "$(gen_stamp "$n")" ]; then
@@ -117,9 +126,44 @@ for n in "${SIZES[@]}"; do
     # bring the sources into the page cache so that the first timed run is not an outlier
     find "$ws" -name '*.rs' -exec cat {} + >/dev/null
 
-    echo "bench: $n lines: floor" >&2
-    measure floor "0" "$BIN" debug floor "$ws"
-    floor_wall=$M_WALL
+    lines=$(find "$ws" -name '*.rs' -not -path '*/target/*' -exec cat {} + | wc -l)
+    cache="$TMP/cache-$n"
+    fresh_cache() { rm -rf "$cache"; }
+
+    # The floor, cold and no-cache runs are interleaved, round after round, and each ratio is the median
+    # of the ratios within a round: on a shared machine the load drifts from minute to minute, and runs
+    # seconds apart see about the same machine.
+    echo "bench: $n lines: floor, cold (empty cache) and no-cache runs, interleaved" >&2
+    floor_walls=() floor_secs=() cold_walls=() nocache_walls=() cold_ratios=() nocache_ratios=()
+    cold_rss=0 nocache_rss=0
+    for ((i = 1; i <= RUNS; i++)); do
+        measure_once floor "0" "$i" "$BIN" debug floor "$ws"
+        floor_walls+=("$M_ONE_WALL")
+        # `debug floor` times its read+parse pass itself and reports it as "seconds"; its process wall time
+        # also includes discovery and whatever else the command does before that pass. The internal figure
+        # is the SPEC §10 baseline ("merely read and syn-parse the same files"), so prefer it.
+        fs=$(json_field "$TMP/floor.out" seconds || true)
+        [[ "$fs" =~ ^[0-9.eE+-]+$ ]] || fs=$M_ONE_WALL
+        floor_secs+=("$fs")
+        BEFORE=fresh_cache measure_once cold "0 1" "$i" "$BIN" check "$ws" --cache-dir "$cache" --format concise
+        cold_walls+=("$M_ONE_WALL")
+        cold_ratios+=("$(ratio "$M_ONE_WALL" "$fs")")
+        if ((M_ONE_RSS > cold_rss)); then cold_rss=$M_ONE_RSS; fi
+        measure_once nocache "0 1" "$i" "$BIN" check "$ws" --no-cache --format concise
+        nocache_walls+=("$M_ONE_WALL")
+        nocache_ratios+=("$(ratio "$M_ONE_WALL" "$fs")")
+        if ((M_ONE_RSS > nocache_rss)); then nocache_rss=$M_ONE_RSS; fi
+    done
+    cold_rss=$((cold_rss / 1024)) nocache_rss=$((nocache_rss / 1024))
+    floor_wall=$(printf '%s\n' "${floor_walls[@]}" | median)
+    floor_s=$(printf '%s\n' "${floor_secs[@]}" | median)
+    floor_s=$(awk -v s="$floor_s" 'BEGIN { printf "%.3f", s }')
+    cold_s=$(printf '%s\n' "${cold_walls[@]}" | median)
+    nocache_s=$(printf '%s\n' "${nocache_walls[@]}" | median)
+    cold_ratio=$(printf '%s\n' "${cold_ratios[@]}" | median)
+    nocache_ratio=$(printf '%s\n' "${nocache_ratios[@]}" | median)
+    echo "bench:   floor: ${floor_s}s read+parse (reported by the tool), ${floor_wall}s process wall time" >&2
+    echo "bench:   cold/floor by round: ${cold_ratios[*]}; no-cache/floor by round: ${nocache_ratios[*]}" >&2
     files=$(json_field "$TMP/floor.out" files) ||
         die "'threadlint debug floor' did not print a JSON object on stdout; got: $(head -c 300 "$TMP/floor.out")"
     [ -n "$files" ] || files=$(find "$ws" -name '*.rs' | wc -l)
@@ -127,31 +171,6 @@ for n in "${SIZES[@]}"; do
     if [ -n "$parsed" ] && [ "$parsed" != "$files" ]; then
         echo "bench: warning: debug floor parsed $parsed of $files files in $ws" >&2
     fi
-    # `debug floor` times its read+parse pass itself and reports it as "seconds"; its process wall time
-    # also includes discovery and whatever else the command does before that pass. The internal figure is
-    # the SPEC §10 baseline ("merely read and syn-parse the same files"), so prefer it.
-    floor_s=$(for ((i = 1; i <= RUNS; i++)); do json_field "$TMP/floor.$i.out" seconds || true; done | grep -E '^[0-9.eE+-]+$' | median || true)
-    if [ -n "$floor_s" ]; then
-        floor_s=$(awk -v s="$floor_s" 'BEGIN { printf "%.3f", s }')
-        FLOOR_SRC="floor s = the read+parse time that \`debug floor\` measures itself and prints as \"seconds\" (median); its process wall time, which also covers discovery and start-up, is in the log above."
-        echo "bench:   floor: ${floor_s}s read+parse (reported by the tool), ${floor_wall}s process wall time" >&2
-    else
-        floor_s=$floor_wall
-        FLOOR_SRC="floor s = process wall time of \`debug floor\`"
-    fi
-    FLOOR_NOTES+=("$FLOOR_SRC")
-
-    lines=$(find "$ws" -name '*.rs' -not -path '*/target/*' -exec cat {} + | wc -l)
-    cache="$TMP/cache-$n"
-    fresh_cache() { rm -rf "$cache"; }
-
-    echo "bench: $n lines: cold (empty cache)" >&2
-    BEFORE=fresh_cache measure cold "0 1" "$BIN" check "$ws" --cache-dir "$cache" --format concise
-    cold_s=$M_WALL cold_rss=$((M_RSS / 1024))
-
-    echo "bench: $n lines: cold without a cache" >&2
-    measure nocache "0 1" "$BIN" check "$ws" --no-cache --format concise
-    nocache_s=$M_WALL nocache_rss=$((M_RSS / 1024))
     cmp -s "$TMP/cold.out" "$TMP/nocache.out" || die "check with and without the cache disagree on $ws"
 
     echo "bench: $n lines: warm (nothing changed)" >&2
@@ -168,7 +187,7 @@ for n in "${SIZES[@]}"; do
     one_s=$M_WALL one_rss=$((M_RSS / 1024))
     cp "$TMP/edited.orig" "$edited"
 
-    ROWS+=("| $lines | $files | $floor_s | $cold_s | $(ratio "$cold_s" "$floor_s") | $nocache_s | $(ratio "$nocache_s" "$floor_s") | $warm_s | $(ratio "$warm_s" "$floor_s") | $one_s | $(ratio "$one_s" "$floor_s") | $cold_rss / $nocache_rss / $warm_rss / $one_rss |")
+    ROWS+=("| $lines | $files | $floor_s | $cold_s | $cold_ratio | $nocache_s | $nocache_ratio | $warm_s | $(ratio "$warm_s" "$floor_s") | $one_s | $(ratio "$one_s" "$floor_s") | $cold_rss / $nocache_rss / $warm_rss / $one_rss |")
 done
 
 # ---------------------------------------------------------------------------------------------- report
@@ -183,6 +202,9 @@ done
     echo
     echo "cold = check with an empty cache (it writes one); no-cache = check --no-cache; warm = check with nothing changed;"
     echo "one-file = check after one file was edited. All are process wall times (start-up included)."
-    printf '%s\n' "${FLOOR_NOTES[@]}" | sort -u
+    echo "floor s = the read+parse time that \`debug floor\` measures itself and prints as \"seconds\" (median); its process"
+    echo "wall time, which also covers discovery and start-up, is in the log above. Floor, cold and no-cache runs are"
+    echo "interleaved; cold/floor and no-cache/floor are medians of the ratios within each round. warm/floor and"
+    echo "one-file/floor divide medians."
     echo "Budgets (SPEC §10, 1M lines, 2 cores): cold/floor <= 1.5, warm/floor <= 0.15, peak RSS < 1024 MiB."
 } | tee "$WORK/last-results.md"
