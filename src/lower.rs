@@ -97,6 +97,66 @@ fn expr_start(e: &Expr) -> Span {
     }
 }
 
+/// The span of the last token of an expression, without building its token stream (which
+/// `Spanned::span` does, and which costs more than lowering the expression).
+fn expr_end(e: &Expr) -> Span {
+    match e {
+        Expr::MethodCall(m) => m.paren_token.span.close(),
+        Expr::Call(c) => c.paren_token.span.close(),
+        Expr::Field(f) => match &f.member {
+            syn::Member::Named(i) => i.span(),
+            syn::Member::Unnamed(i) => i.span,
+        },
+        Expr::Await(a) => a.await_token.span,
+        Expr::Try(t) => t.question_token.span,
+        Expr::Index(i) => i.bracket_token.span.close(),
+        Expr::Binary(b) => expr_end(&b.right),
+        Expr::Assign(a) => expr_end(&a.right),
+        Expr::Unary(u) => expr_end(&u.expr),
+        Expr::Reference(r) => expr_end(&r.expr),
+        Expr::Closure(c) => expr_end(&c.body),
+        Expr::Let(l) => expr_end(&l.expr),
+        Expr::Paren(p) => p.paren_token.span.close(),
+        Expr::Tuple(t) => t.paren_token.span.close(),
+        Expr::Array(a) => a.bracket_token.span.close(),
+        Expr::Repeat(r) => r.bracket_token.span.close(),
+        Expr::Struct(s) => s.brace_token.span.close(),
+        Expr::Block(b) => b.block.brace_token.span.close(),
+        Expr::Async(a) => a.block.brace_token.span.close(),
+        Expr::Unsafe(u) => u.block.brace_token.span.close(),
+        Expr::Const(c) => c.block.brace_token.span.close(),
+        Expr::TryBlock(t) => t.block.brace_token.span.close(),
+        Expr::Loop(l) => l.body.brace_token.span.close(),
+        Expr::While(w) => w.body.brace_token.span.close(),
+        Expr::ForLoop(f) => f.body.brace_token.span.close(),
+        Expr::Match(m) => m.brace_token.span.close(),
+        Expr::If(i) => match &i.else_branch {
+            Some((_, els)) => expr_end(els),
+            None => i.then_branch.brace_token.span.close(),
+        },
+        Expr::Macro(m) => m.mac.delimiter.span().close(),
+        Expr::Lit(l) => l.lit.span(),
+        Expr::Path(p) if p.qself.is_none() => match p.path.segments.last() {
+            Some(seg) if seg.arguments.is_none() => seg.ident.span(),
+            _ => e.span(),
+        },
+        Expr::Return(r) => match &r.expr {
+            Some(x) => expr_end(x),
+            None => r.return_token.span,
+        },
+        Expr::Break(b) => match (&b.expr, &b.label) {
+            (Some(x), _) => expr_end(x),
+            (None, Some(l)) => l.ident.span(),
+            (None, None) => b.break_token.span,
+        },
+        Expr::Continue(c) => match &c.label {
+            Some(l) => l.ident.span(),
+            None => c.continue_token.span,
+        },
+        _ => e.span(),
+    }
+}
+
 fn path_start(p: &syn::Path) -> Span {
     match (&p.leading_colon, p.segments.first()) {
         (Some(c), _) => c.spans[0],
@@ -1109,7 +1169,7 @@ impl<'l> BodyBuilder<'l> {
                     ClosureKind::Closure,
                     c.capture.is_some(),
                     c.asyncness.is_some(),
-                    loc2(start, c.body.span()),
+                    loc2(start, expr_end(&c.body)),
                 );
                 for (pi, input) in c.inputs.iter().enumerate() {
                     match input {
@@ -1618,4 +1678,45 @@ fn is_compound_assign(op: &syn::BinOp) -> bool {
 /// types can be looked up on the right enum variant.
 fn pat_ctor(value: &VExpr, ctor: &str) -> VExpr {
     VExpr::Field(Box::new(value.clone()), format!("<{ctor}>").into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every expression of every fixture file (and of the lowering itself, which is dense Rust):
+    /// `expr_end` ends where the expression's whole token stream ends.
+    #[test]
+    fn expr_end_is_where_the_tokens_end() {
+        struct Check(usize);
+        impl<'a> syn::visit::Visit<'a> for Check {
+            fn visit_expr(&mut self, e: &'a Expr) {
+                let (got, want) = (expr_end(e).end(), e.span().end());
+                assert_eq!(
+                    (got.line, got.column),
+                    (want.line, want.column),
+                    "{}",
+                    quote::quote!(#e)
+                );
+                self.0 += 1;
+                syn::visit::visit_expr(self, e);
+            }
+        }
+        let mut files: Vec<std::path::PathBuf> =
+            ignore::Walk::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures"))
+                .filter_map(Result::ok)
+                .map(|e| e.into_path())
+                .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+                .collect();
+        files.push(file!().into());
+        files.push(concat!(env!("CARGO_MANIFEST_DIR"), "/src/resolve.rs").into());
+        let mut check = Check(0);
+        for p in &files {
+            let text = std::fs::read_to_string(p).unwrap();
+            if let Ok(f) = syn::parse_file(&text) {
+                syn::visit::visit_file(&mut check, &f);
+            }
+        }
+        assert!(check.0 > 10_000, "only {} expressions", check.0);
+    }
 }
