@@ -70,6 +70,8 @@ struct Cold {
     end: usize,
     /// Some request of this scope did not fit and came from the wrapped allocator.
     spilled: bool,
+    /// Where the latest scope (or nested scope) stopped: a [`nested`] scope starts there.
+    resume: usize,
 }
 
 const NO_SLOT: usize = usize::MAX;
@@ -78,7 +80,7 @@ const DISABLED: usize = usize::MAX - 1;
 thread_local! {
     static BUMP: Cell<Bump> = const { Cell::new(OUTSIDE) };
     static COLD: Cell<Cold> = const {
-        Cell::new(Cold { slot: NO_SLOT, start: 0, end: 0, spilled: false })
+        Cell::new(Cold { slot: NO_SLOT, start: 0, end: 0, spilled: false, resume: 0 })
     };
     /// Gives this thread's region back to the pool when the thread ends.
     static OWNER: Owner = const { Owner };
@@ -273,6 +275,7 @@ fn claim() -> Option<Cold> {
         start,
         end: start + REGION,
         spilled: false,
+        resume: 0,
     })
 }
 
@@ -352,12 +355,44 @@ impl Scope {
     }
 }
 
+/// Run `f` in this thread's region after what the latest scope (or nested scope) left there,
+/// without starting the region over: for parsing a piece of a tree (a macro's input) while the
+/// tree built in the latest scope is still alive. What `f` returns is dropped as usual (its frees
+/// cost nothing) and, like everything in the region, must be gone before the next [`within`] on
+/// this thread. Nothing that outlives the file may be built inside `f`.
+pub fn nested<R>(f: impl FnOnce() -> R) -> R {
+    let cold = COLD.with(|c| c.get());
+    if cold.slot >= MAX_REGIONS || cold.resume == 0 || BUMP.with(|b| b.get().end) != 0 {
+        return f();
+    }
+    BUMP.with(|b| {
+        b.set(Bump {
+            cur: cold.resume,
+            end: cold.end,
+            last: 0,
+        })
+    });
+    let scope = Scope { used: true };
+    let value = f();
+    drop(scope);
+    value
+}
+
 impl Drop for Scope {
     fn drop(&mut self) {
         if !self.used {
             return;
         }
-        let _ = BUMP.try_with(|b| b.set(OUTSIDE));
+        let _ = BUMP.try_with(|b| {
+            let cur = b.get().cur;
+            b.set(OUTSIDE);
+            let _ = COLD.try_with(|c| {
+                c.set(Cold {
+                    resume: cur,
+                    ..c.get()
+                })
+            });
+        });
         if std::thread::panicking() {
             // The panic may have left values in the region anywhere (its payload, state made
             // lazily while it was reported): never reuse it. The slot stays taken; this
@@ -416,6 +451,30 @@ mod tests {
         assert!(!in_region(big.as_ptr() as usize));
         assert!(!left.whole, "a spilled value is dropped, not forgotten");
         left.dispose(big);
+    }
+
+    #[test]
+    fn a_nested_scope_allocates_after_the_tree_and_leaves_it_intact() {
+        let (tree, left) = within(|| vec![7u64; 100]);
+        let tree_end = tree.as_ptr() as usize + 800;
+        let piece = nested(|| vec![9u64; 100]);
+        assert!(in_region(piece.as_ptr() as usize));
+        assert!(piece.as_ptr() as usize >= tree_end, "after the tree");
+        let again = nested(|| vec![1u8; 10]);
+        assert!(
+            again.as_ptr() as usize >= piece.as_ptr() as usize + 800,
+            "after the first piece"
+        );
+        assert!(tree.iter().all(|&x| x == 7) && piece.iter().all(|&x| x == 9));
+        drop((piece, again));
+        left.dispose(tree);
+        // Outside any scope's thread state (a thread that never entered one): a plain call.
+        std::thread::spawn(|| {
+            let v = nested(|| vec![1u8; 10]);
+            assert!(!in_region(v.as_ptr() as usize));
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]

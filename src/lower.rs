@@ -1378,7 +1378,7 @@ impl<'l> BodyBuilder<'l> {
         }
         // A formatting/logging macro without a parenthesized group anywhere in its input holds
         // no call: nothing to read (`info!(user = %ctx.user, "…")`).
-        if is_std_like_macro(&name) && !has_paren_group(&m.tokens) {
+        if is_std_like_macro(&name) && !crate::arena::nested(|| has_paren_group(&m.tokens)) {
             return VExpr::Macro(name);
         }
         self.macro_stack.push(name.clone());
@@ -1431,7 +1431,7 @@ impl<'l> BodyBuilder<'l> {
                 _ => {}
             }
         }
-        if let Ok(e) = syn::parse2::<Expr>(tokens) {
+        if let Ok(e) = crate::arena::nested(|| syn::parse2::<Expr>(tokens)) {
             let v = self.expr(&e);
             self.macro_values.push(v);
         }
@@ -1446,7 +1446,9 @@ impl<'l> BodyBuilder<'l> {
         let starts_let = matches!(top.first(), Some(TokenTree::Ident(i)) if i == "let");
         // 1. Statements (`try_stream! { let x = …; yield x; }`).
         if has(';') || starts_let {
-            if let Ok(stmts) = syn::Block::parse_within.parse2(tokens.clone()) {
+            if let Ok(stmts) =
+                crate::arena::nested(|| syn::Block::parse_within.parse2(tokens.clone()))
+            {
                 self.ev(Event::Enter);
                 self.stmts(&stmts);
                 self.ev(Event::Exit);
@@ -1455,9 +1457,9 @@ impl<'l> BodyBuilder<'l> {
         }
         // 2. A plain comma-separated list of expressions (`format!`, `join!`, `vec!`, `assert!` …).
         if !has('=') && !has('%') && !has('?') && !has(';') {
-            if let Ok(exprs) =
+            if let Ok(exprs) = crate::arena::nested(|| {
                 Punctuated::<Expr, Token![,]>::parse_terminated.parse2(tokens.clone())
-            {
+            }) {
                 for e in &exprs {
                     let v = self.expr(e);
                     self.macro_values.push(v);
@@ -1481,19 +1483,21 @@ impl<'l> BodyBuilder<'l> {
             match assign_eq(toks) {
                 Some(eq) => {
                     let right: TokenStream = strip_sigil(&toks[eq + 1..]).iter().cloned().collect();
-                    if let Ok(e) = syn::parse2::<Expr>(right) {
+                    if let Ok(e) = crate::arena::nested(|| syn::parse2::<Expr>(right)) {
                         let v = self.expr(&e);
                         any = true;
                         if binds {
                             let left: TokenStream = toks[..eq].iter().cloned().collect();
-                            if let Ok(p) = Pat::parse_single.parse2(left) {
+                            if let Ok(p) = crate::arena::nested(|| Pat::parse_single.parse2(left)) {
                                 self.bind_pat(&p, v, None);
                             }
                         }
                     }
                 }
                 None => {
-                    if let Ok(e) = syn::parse2::<Expr>(toks.iter().cloned().collect()) {
+                    if let Ok(e) =
+                        crate::arena::nested(|| syn::parse2::<Expr>(toks.iter().cloned().collect()))
+                    {
                         self.expr(&e);
                         any = true;
                     }

@@ -614,9 +614,7 @@ impl<'a, 's> Walker<'a, 's> {
             cf.arg_deps.push(ad);
             self.scan_struct_lits(a);
         }
-        if let CallRes::External(p) = &res {
-            cf.spawn = self.know.is_spawn(p);
-        }
+        cf.spawn = is_spawn;
         // The result: a carrier by type, or derived from a carrier (`ctx.child()`).
         let method_name = match &c.callee {
             Callee::Method { name, .. } => Some(&**name),
