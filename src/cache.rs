@@ -226,45 +226,65 @@ impl CacheDir {
     /// Write `bytes` as `name`, salted for this folder, atomically. Failures are silent: a
     /// cache that cannot be written is a slower next run, not an error.
     fn write(&self, name: &str, parts: &[&str], bytes: impl FnOnce(u64) -> Option<Vec<u8>>) {
-        let _ = self.try_write(name, parts, bytes);
+        let _ = self.try_write(name, parts, |salt, w| match bytes(salt) {
+            Some(b) => w.write_all(&b),
+            None => Err(std::io::ErrorKind::InvalidData.into()),
+        });
+    }
+
+    /// Like [`CacheDir::write`], for content written straight to the file by `fill` (given the
+    /// salt) rather than built in memory first.
+    fn write_with(
+        &self,
+        name: &str,
+        parts: &[&str],
+        fill: impl FnOnce(u64, &mut dyn Write) -> std::io::Result<()>,
+    ) {
+        let _ = self.try_write(name, parts, fill);
     }
 
     fn try_write(
         &self,
         name: &str,
         parts: &[&str],
-        bytes: impl FnOnce(u64) -> Option<Vec<u8>>,
+        fill: impl FnOnce(u64, &mut dyn Write) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         fs::create_dir_all(&self.dir)?;
         let identity = match self.identity() {
             Some(id) => id,
             None => {
-                self.put(".gitignore", b"# Created by threadlint.\n*\n")?;
-                self.put("CACHEDIR.TAG", TAG.as_bytes())?;
+                self.put(".gitignore", |w| {
+                    w.write_all(b"# Created by threadlint.\n*\n")
+                })?;
+                self.put("CACHEDIR.TAG", |w| w.write_all(TAG.as_bytes()))?;
                 self.identity().ok_or(std::io::ErrorKind::NotFound)?
             }
         };
-        match bytes(salt(identity, parts)) {
-            Some(b) => self.put(name, &b),
-            None => Ok(()),
-        }
+        let salt = salt(identity, parts);
+        self.put(name, |w| fill(salt, w))
     }
 
-    /// Create a new temporary file (never following a symlink) and rename it over `name`
-    /// (which replaces a symlink there instead of writing through it).
-    fn put(&self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    /// Create a new temporary file (never following a symlink), let `fill` write it, and rename
+    /// it over `name` (which replaces a symlink there instead of writing through it). When `fill`
+    /// fails, the temporary file is removed and `name` is left as it was.
+    fn put(
+        &self,
+        name: &str,
+        fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         static SEQ: AtomicUsize = AtomicUsize::new(0);
         let tmp = self.dir.join(format!(
             ".{name}.{}.{}.tmp",
             std::process::id(),
             SEQ.fetch_add(1, Relaxed)
         ));
-        let mut f = fs::OpenOptions::new()
+        let f = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&tmp)?;
-        let written = f.write_all(bytes);
-        drop(f);
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        let written = fill(&mut w).and_then(|_| w.flush());
+        drop(w);
         written
             .and_then(|_| fs::rename(&tmp, self.dir.join(name)))
             .inspect_err(|_| {
@@ -433,8 +453,11 @@ impl FileCache {
             entries.sort_by(|a, b| a.path.cmp(&b.path));
             entries.dedup_by(|a, b| a.path == b.path);
             let entries: Vec<PackEntry> = entries.into_iter().filter_map(Used::pack).collect();
-            at.write(FILES, &["files", &options], |salt| {
-                postcard::to_stdvec(&Pack { salt, entries }).ok()
+            // Streamed to the file: the pack is as large as all summaries together.
+            at.write_with(FILES, &["files", &options], |salt, w| {
+                postcard::to_io(&Pack { salt, entries }, w)
+                    .map(drop)
+                    .map_err(std::io::Error::other)
             });
         };
         let handle = std::thread::Builder::new()
