@@ -14,6 +14,17 @@
 //! wrapped allocator. Thread-local state that `proc-macro2` and `std` create lazily is created
 //! before a thread's first scope ([`warm_up`]). A region that saw a panic is never reused.
 //!
+//! What else must hold, because nothing enforces it (hence `within` and `nested` are private to
+//! the crate):
+//! - Code inside a scope never makes the first allocation of a long-lived container (a
+//!   thread-local or static `Vec`, stdout's buffer on a first `println!`): that memory would be
+//!   reused. Growing an existing allocation is fine (`realloc` of outside memory stays outside).
+//! - No span of proc-macro2's dummy file (`Span::call_site()`) is asked for `source_text()` or
+//!   `byte_range()` inside a scope: that fills a cache in a thread-local that is never cleared.
+//! - A panicking scope retires its region, and regions are never given back (their touched
+//!   pages stay resident until the process ends). A thread that cannot get a region parses
+//!   without one.
+//!
 //! Without [`ArenaAlloc`] installed as the global allocator (the binaries and the unit tests
 //! install it; library users may not), scopes do nothing and trees are dropped as usual.
 
@@ -25,8 +36,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 /// touches as much as its largest file needs. A file that needs more falls back to the wrapped
 /// allocator for the rest of its parse.
 const REGION: usize = 128 << 20;
-/// At most this many threads parse in arenas at once (the others parse without one).
-const MAX_REGIONS: usize = 16;
+/// At most this many threads parse in arenas at once (the others parse without one). The
+/// reservation holds `regions()` of them: twice the machine's cores, at least 16.
+const MAX_REGIONS: usize = 64;
 
 /// All regions are slices of one reservation, made at the first scope: `in_region`, which every
 /// free asks, is a subtraction and a comparison. `SPAN` is 0 until then.
@@ -34,6 +46,13 @@ static BASE: AtomicUsize = AtomicUsize::new(0);
 static SPAN: AtomicUsize = AtomicUsize::new(0);
 /// Which regions a live thread holds. Regions are never given back to the wrapped allocator.
 static IN_USE: [AtomicBool; MAX_REGIONS] = [const { AtomicBool::new(false) }; MAX_REGIONS];
+/// Set when the reservation failed: no thread asks again.
+static NO_RESERVATION: AtomicBool = AtomicBool::new(false);
+
+fn regions() -> usize {
+    let cores = std::thread::available_parallelism().map_or(8, |n| n.get());
+    (2 * cores).clamp(16, MAX_REGIONS)
+}
 
 /// The hot part of this thread's arena: inside a scope, the next free byte and the region's end
 /// (and the latest allocation, which may grow in place); outside, `end` is 0 and every request
@@ -254,21 +273,27 @@ fn claim() -> Option<Cold> {
     static RESERVING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     if SPAN.load(Acquire) == 0 {
         let _lock = RESERVING.lock().unwrap_or_else(|e| e.into_inner());
+        if NO_RESERVATION.load(Relaxed) {
+            return None;
+        }
         if SPAN.load(Acquire) == 0 {
             // From the wrapped allocator (this thread is outside any scope): address space only.
-            let layout = Layout::from_size_align(REGION * MAX_REGIONS, 4096).ok()?;
+            let span = REGION * regions();
+            let layout = Layout::from_size_align(span, 4096).ok()?;
             // SAFETY: the size is not zero.
             let base = unsafe { std::alloc::alloc(layout) } as usize;
             if base == 0 {
+                NO_RESERVATION.store(true, Relaxed);
                 return None;
             }
             BASE.store(base, Relaxed);
             // Published after the base that it makes `in_region` look at.
-            SPAN.store(REGION * MAX_REGIONS, Release);
+            SPAN.store(span, Release);
         }
     }
     let base = BASE.load(Relaxed);
-    let slot = IN_USE.iter().position(|u| !u.swap(true, AcqRel))?;
+    let n = SPAN.load(Acquire) / REGION;
+    let slot = IN_USE[..n].iter().position(|u| !u.swap(true, AcqRel))?;
     let start = base + slot * REGION;
     Some(Cold {
         slot,
@@ -282,7 +307,7 @@ fn claim() -> Option<Cold> {
 /// Run `f` in an arena scope: this thread's allocations come from its region, started over.
 /// Everything allocated in this thread's previous scope must be gone by now. Returns `f`'s
 /// value, which lives in the region, and the [`Leftover`] that disposes of it.
-pub fn within<R>(f: impl FnOnce() -> R) -> (R, Leftover) {
+pub(crate) fn within<R>(f: impl FnOnce() -> R) -> (R, Leftover) {
     let scope = Scope::enter();
     let value = f();
     let whole = scope.used && !COLD.with(|c| c.get().spilled);
@@ -292,14 +317,14 @@ pub fn within<R>(f: impl FnOnce() -> R) -> (R, Leftover) {
 
 /// Disposes of a value built in a scope, once the caller is done with it.
 #[must_use = "dispose of the value built in the arena"]
-pub struct Leftover {
+pub(crate) struct Leftover {
     whole: bool,
 }
 
 impl Leftover {
     /// When everything `value` owns is in the region it is forgotten (the region is reused
     /// wholesale, nothing walks the tree); otherwise it is dropped.
-    pub fn dispose<T>(self, value: T) {
+    pub(crate) fn dispose<T>(self, value: T) {
         if self.whole {
             std::mem::forget(value);
         } else {
@@ -316,17 +341,24 @@ struct Scope {
 impl Scope {
     fn enter() -> Scope {
         let mut cold = COLD.with(|c| c.get());
-        if cold.slot == DISABLED {
+        // Inside a scope already (nothing calls `within` there today): starting over would
+        // overwrite the outer tree, so this one runs in the outer scope's allocation mode.
+        if cold.slot == DISABLED || BUMP.with(|b| b.get().end) != 0 {
             return Scope { used: false };
         }
         if cold.slot == NO_SLOT {
-            if !installed() {
+            // Not the global allocator, or no region to be had: this thread parses without an
+            // arena from now on (asking again for every file would cost more than it saves).
+            let disable = || {
                 COLD.with(|c| {
                     c.set(Cold {
                         slot: DISABLED,
-                        ..cold
+                        ..c.get()
                     })
-                });
+                })
+            };
+            if !installed() {
+                disable();
                 return Scope { used: false };
             }
             warm_up();
@@ -335,9 +367,15 @@ impl Scope {
                     OWNER.with(|_| ());
                     cold = fresh;
                 }
-                None => return Scope { used: false },
+                None => {
+                    disable();
+                    return Scope { used: false };
+                }
             }
         }
+        // Spans of the region's previous contents (a file whose parse failed and is parsed
+        // again) leave proc-macro2's source map before their memory is reused.
+        proc_macro2::extra::invalidate_current_thread_spans();
         COLD.with(|c| {
             c.set(Cold {
                 spilled: false,
@@ -360,7 +398,7 @@ impl Scope {
 /// tree built in the latest scope is still alive. What `f` returns is dropped as usual (its frees
 /// cost nothing) and, like everything in the region, must be gone before the next [`within`] on
 /// this thread. Nothing that outlives the file may be built inside `f`.
-pub fn nested<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) fn nested<R>(f: impl FnOnce() -> R) -> R {
     let cold = COLD.with(|c| c.get());
     if cold.slot >= MAX_REGIONS || cold.resume == 0 || BUMP.with(|b| b.get().end) != 0 {
         return f();
@@ -475,6 +513,24 @@ mod tests {
         })
         .join()
         .unwrap();
+    }
+
+    #[test]
+    fn a_scope_inside_a_scope_does_not_start_the_region_over() {
+        let ((outer, inner), left) = within(|| {
+            let outer = vec![3u64; 64];
+            let (inner, inner_left) = within(|| vec![4u64; 64]);
+            assert!(
+                !inner_left.whole,
+                "the inner value is dropped, not forgotten"
+            );
+            inner_left.dispose(());
+            (outer, inner)
+        });
+        assert_ne!(outer.as_ptr(), inner.as_ptr());
+        assert!(outer.iter().all(|&x| x == 3) && inner.iter().all(|&x| x == 4));
+        drop(inner);
+        left.dispose(outer);
     }
 
     #[test]
