@@ -227,11 +227,6 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    // Deeply nested code recurses deeply (parsing, lowering, evaluation, dropping trees): every
-    // worker gets a large stack. Already configured (a second `run` in one process) is fine.
-    let _ = rayon::ThreadPoolBuilder::new()
-        .stack_size(crate::parse::STACK_SIZE)
-        .build_global();
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
@@ -239,13 +234,40 @@ where
             return if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
         }
     };
-    match cli.command {
+    on_workers(move || match cli.command {
         Command::Check(a) => check(*a),
         Command::Paths(a) => paths(a),
         Command::Rules { format } => rules_cmd(format),
         Command::Explain { code } => explain(&code),
         Command::Debug(d) => debug(d),
+    })
+}
+
+/// Run `f` with a pool of worker threads for the parallel stages. Deeply nested code recurses
+/// deeply (parsing, lowering, evaluation, dropping trees), so the workers get large stacks; where
+/// address space is limited (`ulimit -v`), smaller ones, with a warning.
+fn on_workers(f: impl FnOnce() -> i32 + Send) -> i32 {
+    let mut last_error = None;
+    for mib in [crate::parse::STACK_SIZE >> 20, 64, 16, 4] {
+        match rayon::ThreadPoolBuilder::new()
+            .stack_size(mib << 20)
+            .build()
+        {
+            Ok(pool) => {
+                if mib << 20 < crate::parse::STACK_SIZE {
+                    eprintln!(
+                        "threadlint: warning: worker threads could only get {mib} MiB stacks (is the address space limited? `ulimit -v`); very deeply nested code may overflow them"
+                    );
+                }
+                return pool.install(f);
+            }
+            Err(e) => last_error = Some(e),
+        }
     }
+    error(format!(
+        "cannot start worker threads: {} (is the address space limited? `ulimit -v`)",
+        last_error.map_or_else(String::new, |e| e.to_string())
+    ))
 }
 
 fn error(msg: impl std::fmt::Display) -> i32 {

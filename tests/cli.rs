@@ -778,3 +778,38 @@ fn a_local_at_the_top_of_a_tool_is_not_a_parameter() {
     let (_, out) = concise(dir.path(), &[]);
     assert!(out.contains("TP005 [warning] tool `uptime`"), "{out}");
 }
+
+/// With little address space (`ulimit -v`), the 256 MiB worker stacks cannot be reserved: the
+/// check still runs, on smaller stacks with a warning, or stops with one clear error; never an
+/// internal error.
+#[cfg(target_os = "linux")]
+#[test]
+fn limited_address_space_is_a_warning_not_an_internal_error() {
+    let bin = assert_cmd::cargo::cargo_bin("threadlint");
+    let demo = fixture("chat-platform");
+    let full = threadlint().arg("check").arg(&demo).output().unwrap();
+    for limit_kib in [1_200_000, 1_500_000] {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -v {limit_kib} && exec \"$0\" check \"$1\""))
+            .arg(&bin)
+            .arg(&demo)
+            .output()
+            .unwrap();
+        let err = stderr_of(&out);
+        assert!(
+            !err.contains("internal error"),
+            "ulimit -v {limit_kib}: {err}"
+        );
+        match out.status.code() {
+            Some(2) => assert!(err.contains("cannot start worker threads"), "{err}"),
+            code => {
+                assert_eq!(code, full.status.code(), "ulimit -v {limit_kib}: {err}");
+                assert_eq!(
+                    out.stdout, full.stdout,
+                    "ulimit -v {limit_kib}: the same report"
+                );
+            }
+        }
+    }
+}
