@@ -250,6 +250,11 @@ impl CacheDir {
         fill: impl FnOnce(u64, &mut dyn Write) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         fs::create_dir_all(&self.dir)?;
+        // The summary pack (on the cache's thread) and the run record (on the main thread) are
+        // written concurrently: only one of them may create the tag, or the other's salt would
+        // name a tag that was replaced.
+        static TAGGING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let tagging = TAGGING.lock().unwrap_or_else(|e| e.into_inner());
         let identity = match self.identity() {
             Some(id) => id,
             None => {
@@ -260,6 +265,7 @@ impl CacheDir {
                 self.identity().ok_or(std::io::ErrorKind::NotFound)?
             }
         };
+        drop(tagging);
         let salt = salt(identity, parts);
         self.put(name, |w| fill(salt, w))
     }
