@@ -223,18 +223,9 @@ impl CacheDir {
         fs::read(self.dir.join(name)).ok()
     }
 
-    /// Write `bytes` as `name`, salted for this folder, atomically. Failures are silent: a
-    /// cache that cannot be written is a slower next run, not an error.
-    fn write(&self, name: &str, parts: &[&str], bytes: impl FnOnce(u64) -> Option<Vec<u8>>) {
-        let _ = self.try_write(name, parts, |salt, w| match bytes(salt) {
-            Some(b) => w.write_all(&b),
-            None => Err(std::io::ErrorKind::InvalidData.into()),
-        });
-    }
-
-    /// Like [`CacheDir::write`], for content written straight to the file by `fill` (given the
-    /// salt) rather than built in memory first.
-    fn write_with(
+    /// Write `name` atomically with what `fill` writes, given the salt for this folder.
+    /// Failures are silent: a cache that cannot be written is a slower next run, not an error.
+    fn write(
         &self,
         name: &str,
         parts: &[&str],
@@ -341,6 +332,13 @@ impl Used {
 struct Pack {
     salt: u64,
     entries: Vec<PackEntry>,
+}
+
+/// Serialize `value` straight into `w`.
+fn postcard_to(w: &mut dyn Write, value: &impl Serialize) -> std::io::Result<()> {
+    postcard::to_io(value, w)
+        .map(drop)
+        .map_err(std::io::Error::other)
 }
 
 /// The per-file summary cache of one run: what the last run stored, and what this run used.
@@ -460,10 +458,8 @@ impl FileCache {
             entries.dedup_by(|a, b| a.path == b.path);
             let entries: Vec<PackEntry> = entries.into_iter().filter_map(Used::pack).collect();
             // Streamed to the file: the pack is as large as all summaries together.
-            at.write_with(FILES, &["files", &options], |salt, w| {
-                postcard::to_io(&Pack { salt, entries }, w)
-                    .map(drop)
-                    .map_err(std::io::Error::other)
+            at.write(FILES, &["files", &options], |salt, w| {
+                postcard_to(w, &Pack { salt, entries })
             });
         };
         let handle = std::thread::Builder::new()
@@ -579,9 +575,9 @@ impl RunRecord {
     }
 
     pub fn save(mut self, at: &CacheDir) {
-        at.write(RUN, &["run"], |salt| {
+        at.write(RUN, &["run"], |salt, w| {
             self.salt = salt;
-            postcard::to_stdvec(&self).ok()
+            postcard_to(w, &self)
         });
     }
 }
