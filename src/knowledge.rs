@@ -152,20 +152,18 @@ impl Knowledge {
     pub fn with_config(mut self, cfg: &crate::config::Config) -> Knowledge {
         for s in &cfg.handoffs.spawn {
             let s = s.trim_end_matches('!').to_string();
-            if let Some(last) = s.rsplit("::").next() {
-                if !self.spawn_methods.iter().any(|m| m == last) {
-                    self.spawn_methods.push(last.to_string());
-                }
+            let last = crate::types::last_segment(&s);
+            if !self.spawn_methods.iter().any(|m| m == last) {
+                self.spawn_methods.push(last.to_string());
             }
             if !self.spawn.contains(&s) {
                 self.spawn.push(s);
             }
         }
         for s in &cfg.handoffs.channel {
-            if let Some(last) = s.rsplit("::").next() {
-                if !self.send_methods.iter().any(|m| m == last) {
-                    self.send_methods.push(last.to_string());
-                }
+            let last = crate::types::last_segment(s);
+            if !self.send_methods.iter().any(|m| m == last) {
+                self.send_methods.push(last.to_string());
             }
         }
         self

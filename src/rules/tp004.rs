@@ -45,7 +45,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
             let call = &body.calls[op.call as usize];
             let from = a.node(f, r.call_owner[op.call as usize]);
             let ctx = cf.ctx_name.as_deref().unwrap_or("the thread context");
-            let short_key = key.rsplit("::").next().unwrap_or(key);
+            let short_key = crate::types::last_segment(key);
             out.push(Finding::new(
                 &RULE,
                 info.file,
