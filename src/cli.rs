@@ -247,27 +247,20 @@ where
 /// deeply (parsing, lowering, evaluation, dropping trees), so the workers get large stacks; where
 /// address space is limited (`ulimit -v`), smaller ones, with a warning.
 fn on_workers(f: impl FnOnce() -> i32 + Send) -> i32 {
-    let mut last_error = None;
-    for mib in [crate::parse::STACK_SIZE >> 20, 64, 16, 4] {
-        match rayon::ThreadPoolBuilder::new()
-            .stack_size(mib << 20)
-            .build()
-        {
-            Ok(pool) => {
-                if mib << 20 < crate::parse::STACK_SIZE {
-                    eprintln!(
-                        "threadlint: warning: worker threads could only get {mib} MiB stacks (is the address space limited? `ulimit -v`); very deeply nested code may overflow them"
-                    );
-                }
-                return pool.install(f);
+    match crate::parse::worker_pool(crate::parse::STACK_SIZE, &[64 << 20, 16 << 20, 4 << 20]) {
+        Ok((pool, stack)) => {
+            if stack < crate::parse::STACK_SIZE {
+                eprintln!(
+                    "threadlint: warning: worker threads could only get {} MiB stacks (is the address space limited? `ulimit -v`); very deeply nested code may overflow them",
+                    stack >> 20
+                );
             }
-            Err(e) => last_error = Some(e),
+            pool.install(f)
         }
+        Err(e) => error(format!(
+            "cannot start worker threads: {e} (is the address space limited? `ulimit -v`)"
+        )),
     }
-    error(format!(
-        "cannot start worker threads: {} (is the address space limited? `ulimit -v`)",
-        last_error.map_or_else(String::new, |e| e.to_string())
-    ))
 }
 
 fn error(msg: impl std::fmt::Display) -> i32 {

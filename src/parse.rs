@@ -17,6 +17,23 @@ use crate::summary::{CommentAllow, FileSummary, Loc, ModDecl, Name};
 /// Stack size of parser threads: deeply nested code recurses deeply in `syn`.
 pub const STACK_SIZE: usize = 256 << 20;
 
+/// A pool of worker threads with `stack`-sized stacks, or else with the first of the `smaller`
+/// sizes that the address space allows; the size it got; the last build error when none fits.
+pub fn worker_pool(
+    stack: usize,
+    smaller: &[usize],
+) -> Result<(rayon::ThreadPool, usize), rayon::ThreadPoolBuildError> {
+    let build = |size: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(size)
+            .build()
+            .map(|pool| (pool, size))
+    };
+    smaller
+        .iter()
+        .fold(build(stack), |got, &size| got.or_else(|_| build(size)))
+}
+
 pub struct SourceFile {
     pub path: PathBuf,
     pub summary: Arc<FileSummary>,
@@ -548,9 +565,6 @@ fn load_all(roots: Vec<PathBuf>, reader: &Reader) -> HashMap<PathBuf, FileResult
                 .insert(path, r);
         });
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(STACK_SIZE)
-        .build();
     let run = |roots: Vec<PathBuf>| {
         rayon::scope(|scope| {
             for r in roots {
@@ -559,8 +573,8 @@ fn load_all(roots: Vec<PathBuf>, reader: &Reader) -> HashMap<PathBuf, FileResult
             }
         })
     };
-    match pool {
-        Ok(pool) => pool.install(|| run(roots)),
+    match worker_pool(STACK_SIZE, &[]) {
+        Ok((pool, _)) => pool.install(|| run(roots)),
         Err(_) => run(roots),
     }
     results.into_inner().unwrap_or_else(|e| e.into_inner())
@@ -829,10 +843,6 @@ pub fn parse_project(
 /// The floor for benchmarks: read and `syn`-parse these files in parallel, nothing else.
 pub fn read_and_parse_only(files: &[PathBuf]) -> (usize, u64) {
     use rayon::prelude::*;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(STACK_SIZE)
-        .build()
-        .ok();
     let work = || {
         files
             .par_iter()
@@ -844,9 +854,9 @@ pub fn read_and_parse_only(files: &[PathBuf]) -> (usize, u64) {
             })
             .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
     };
-    match pool {
-        Some(p) => p.install(work),
-        None => work(),
+    match worker_pool(STACK_SIZE, &[]) {
+        Ok((pool, _)) => pool.install(work),
+        Err(_) => work(),
     }
 }
 
