@@ -23,6 +23,7 @@ pub mod graph;
 pub mod index;
 pub mod knowledge;
 pub mod lower;
+pub mod malloc;
 pub mod parse;
 pub mod paths;
 pub mod report;

@@ -6,5 +6,5 @@ fn main() {
 
 /// mimalloc, with syntax trees bump-allocated in a per-thread arena (`threadlint::arena`).
 #[global_allocator]
-static GLOBAL: threadlint::arena::ArenaAlloc<mimalloc::MiMalloc> =
-    threadlint::arena::ArenaAlloc(mimalloc::MiMalloc);
+static GLOBAL: threadlint::arena::ArenaAlloc<threadlint::malloc::MiMalloc> =
+    threadlint::arena::ArenaAlloc(threadlint::malloc::MiMalloc);

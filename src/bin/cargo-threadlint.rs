@@ -32,5 +32,5 @@ fn main() {
 
 /// The same allocator as `threadlint`'s (see `threadlint::arena`).
 #[global_allocator]
-static GLOBAL: threadlint::arena::ArenaAlloc<mimalloc::MiMalloc> =
-    threadlint::arena::ArenaAlloc(mimalloc::MiMalloc);
+static GLOBAL: threadlint::arena::ArenaAlloc<threadlint::malloc::MiMalloc> =
+    threadlint::arena::ArenaAlloc(threadlint::malloc::MiMalloc);
