@@ -299,6 +299,8 @@ impl CacheDir {
 struct PackEntry {
     path: PathBuf,
     stamp: Stamp,
+    /// A serialized [`FileData`]: written and read as one byte string, not byte by byte.
+    #[serde(with = "serde_bytes")]
     data: Vec<u8>,
 }
 
@@ -314,24 +316,58 @@ enum UsedData {
     Fresh(FileData),
 }
 
-impl Used {
-    fn pack(self) -> Option<PackEntry> {
-        let data = match self.data {
-            UsedData::Stored(bytes) => bytes,
-            UsedData::Fresh(d) => postcard::to_stdvec(&d).ok()?,
-        };
-        Some(PackEntry {
-            path: self.path,
-            stamp: self.stamp,
-            data,
-        })
-    }
-}
-
 #[derive(Serialize, Deserialize)]
 struct Pack {
     salt: u64,
     entries: Vec<PackEntry>,
+}
+
+/// The pack as it is written: the bytes of a serialized [`Pack`], made one entry at a time, a
+/// fresh summary serialized into one reused buffer. (Serializing every summary into a vector of
+/// its own first copied each twice or more while the vectors grew.)
+struct PackOut<'a> {
+    salt: u64,
+    entries: &'a [Used],
+}
+
+impl Serialize for PackOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq, SerializeStruct};
+        struct Entries<'a>(&'a [Used]);
+        impl Serialize for Entries<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                #[derive(Serialize)]
+                struct Entry<'a> {
+                    path: &'a Path,
+                    stamp: Stamp,
+                    data: &'a serde_bytes::Bytes,
+                }
+                let mut seq = s.serialize_seq(Some(self.0.len()))?;
+                let mut buf = Vec::new();
+                for u in self.0 {
+                    let data = match &u.data {
+                        UsedData::Stored(bytes) => &bytes[..],
+                        UsedData::Fresh(d) => {
+                            buf.clear();
+                            buf = postcard::to_extend(d, std::mem::take(&mut buf))
+                                .map_err(S::Error::custom)?;
+                            &buf[..]
+                        }
+                    };
+                    seq.serialize_element(&Entry {
+                        path: &u.path,
+                        stamp: u.stamp,
+                        data: serde_bytes::Bytes::new(data),
+                    })?;
+                }
+                seq.end()
+            }
+        }
+        let mut st = s.serialize_struct("Pack", 2)?;
+        st.serialize_field("salt", &self.salt)?;
+        st.serialize_field("entries", &Entries(self.entries))?;
+        st.end()
+    }
 }
 
 /// Serialize `value` straight into `w`.
@@ -456,10 +492,15 @@ impl FileCache {
             drop(old);
             entries.sort_by(|a, b| a.path.cmp(&b.path));
             entries.dedup_by(|a, b| a.path == b.path);
-            let entries: Vec<PackEntry> = entries.into_iter().filter_map(Used::pack).collect();
             // Streamed to the file: the pack is as large as all summaries together.
             at.write(FILES, &["files", &options], |salt, w| {
-                postcard_to(w, &Pack { salt, entries })
+                postcard_to(
+                    w,
+                    &PackOut {
+                        salt,
+                        entries: &entries,
+                    },
+                )
             });
         };
         let handle = std::thread::Builder::new()
@@ -579,5 +620,79 @@ impl RunRecord {
             self.salt = salt;
             postcard_to(w, &self)
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pack written one entry at a time is byte for byte a serialized [`Pack`] (which is how
+    /// it is read), for fresh and reused entries alike.
+    #[test]
+    fn streamed_pack_is_a_serialized_pack() {
+        let text = "fn main() { let x = run(1); x.go(); }\nstruct S { a: u32 }\n";
+        let file = syn::parse_file(text).unwrap();
+        let lowered = crate::lower::lower_file(
+            &file,
+            crate::lower::LowerOptions {
+                include_tests: false,
+            },
+            2,
+        );
+        let fresh = FileData {
+            summary: Some(Arc::new(lowered)),
+            diags: Vec::new(),
+        };
+        let stamp = Stamp {
+            meta: Meta {
+                len: text.len() as u64,
+                mtime: 1,
+                ctime: 2,
+            },
+            hash: content_hash(text.as_bytes()),
+        };
+        let stored = postcard::to_stdvec(&fresh).unwrap();
+        let used = vec![
+            Used {
+                path: "a.rs".into(),
+                stamp,
+                data: UsedData::Fresh(fresh.clone()),
+            },
+            Used {
+                path: "b/c.rs".into(),
+                stamp,
+                data: UsedData::Stored(vec![7; 300]),
+            },
+            Used {
+                path: "d.rs".into(),
+                stamp,
+                data: UsedData::Fresh(FileData {
+                    summary: None,
+                    diags: Vec::new(),
+                }),
+            },
+        ];
+        let mut streamed = Vec::new();
+        postcard_to(
+            &mut streamed,
+            &PackOut {
+                salt: 42,
+                entries: &used,
+            },
+        )
+        .unwrap();
+        let pack: Pack = postcard::from_bytes(&streamed).unwrap();
+        assert_eq!(pack.salt, 42);
+        let paths: Vec<_> = pack.entries.iter().map(|e| e.path.clone()).collect();
+        assert_eq!(
+            paths,
+            [Path::new("a.rs"), Path::new("b/c.rs"), Path::new("d.rs")]
+        );
+        assert_eq!(pack.entries[0].data, stored);
+        assert_eq!(pack.entries[1].data, vec![7; 300]);
+        let back: FileData = postcard::from_bytes(&pack.entries[0].data).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{fresh:?}"));
+        assert_eq!(postcard::to_stdvec(&pack).unwrap(), streamed);
     }
 }
