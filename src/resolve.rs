@@ -288,20 +288,34 @@ impl<'a, 's> Walker<'a, 's> {
     /// The closure an argument hands over, also through wrappers (`async {…}.instrument(s)`,
     /// `Box::pin(async {…})`).
     fn handed_closure(&self, a: &VExpr) -> Option<u32> {
-        let mut cur = a.clone();
+        let mut cur = a;
         for _ in 0..8 {
-            if let RTy::Closure(cl) = self.eval(&cur) {
+            if let Some(cl) = self.closure_value(cur) {
                 return Some(cl);
             }
             let VExpr::Call(j) = cur else { return None };
-            let call = self.body.calls.get(j as usize)?;
+            let call = self.body.calls.get(*j as usize)?;
             cur = match &call.callee {
-                Callee::Method { recv, .. } => recv.clone(),
-                Callee::Path { .. } if call.args.len() == 1 => call.args[0].clone(),
+                Callee::Method { recv, .. } => recv,
+                Callee::Path { .. } if call.args.len() == 1 => &call.args[0],
                 _ => return None,
             };
         }
         None
+    }
+
+    /// The closure a value is (`eval(v)` is `RTy::Closure`), without copying a type.
+    fn closure_value(&self, v: &VExpr) -> Option<u32> {
+        let t = match v {
+            VExpr::Closure(id) => return Some(*id),
+            VExpr::Call(id) => self.call_tys.get(*id as usize),
+            VExpr::Local(n) => match self.local(n) {
+                Some(l) => Some(&l.ty),
+                None => return None,
+            },
+            _ => return self.eval(v).closure(),
+        };
+        t.and_then(RTy::closure)
     }
 
     /// A carrier visible in `owner`, innermost first, for messages.
@@ -360,7 +374,8 @@ impl<'a, 's> Walker<'a, 's> {
         let body = self.body;
         let n_calls = body.calls.len();
         let n_closures = body.closures.len();
-        self.out.calls = vec![CallRes::Unresolved("not reached".into()); n_calls];
+        // Empty until the call's event is reached (an empty string does not allocate).
+        self.out.calls = vec![CallRes::Unresolved(String::new()); n_calls];
         self.out.call_owner = vec![None; n_calls];
         self.out.closure_handoff = vec![None; n_closures];
         self.out.facts.calls = vec![CallFacts::default(); n_calls];
@@ -516,6 +531,13 @@ impl<'a, 's> Walker<'a, 's> {
                 }
                 Event::OpaqueMacro(_) => {}
                 Event::ParamsEnd => params_open = false,
+            }
+        }
+        for c in &mut self.out.calls {
+            if let CallRes::Unresolved(why) = c {
+                if why.is_empty() {
+                    why.push_str("not reached");
+                }
             }
         }
         self.out
@@ -1275,9 +1297,11 @@ impl<'a, 's> Walker<'a, 's> {
                 if &**n == "Self" {
                     return self.self_ty.clone().unwrap_or(RTy::Unknown);
                 }
-                self.eval_path(&Path::single(n))
+                self.eval_names(false, &[n])
             }
-            VExpr::Path(p) => self.eval_path(p),
+            VExpr::Path(p) => self
+                .ix
+                .with_names(p, |names| self.eval_names(p.global, names)),
             VExpr::Field(b, n) => {
                 if n.starts_with('<') {
                     return self.eval(b);
@@ -1333,8 +1357,11 @@ impl<'a, 's> Walker<'a, 's> {
         }
     }
 
-    fn eval_path(&self, p: &Path) -> RTy {
-        match self.ix.resolve_path(self.module, p, Ns::Values) {
+    fn eval_names(&self, global: bool, names: &[&str]) -> RTy {
+        match self
+            .ix
+            .resolve_names(self.module, global, names, Ns::Values)
+        {
             PathRes::Res(Res::Fn(f)) => RTy::FnItem(f),
             PathRes::Res(Res::Def(d)) => match self.ix.defs[d].kind {
                 DefKind::Adt(_) => RTy::Adt(d, Vec::new()),
@@ -1676,7 +1703,10 @@ impl<'a, 's> Walker<'a, 's> {
                         self.fns_result(fns, dispatch, st.as_ref())
                     }
                     Lookup::Known(t) => (
-                        CallRes::External(format!("{}::{name}", self.ix.ty_name(&rt)).into()),
+                        CallRes::External(match &rt {
+                            RTy::Ext(p, _) => smol_str::format_smolstr!("{p}::{name}"),
+                            _ => smol_str::format_smolstr!("{}::{name}", self.ix.ty_name(&rt)),
+                        }),
                         t,
                     ),
                     Lookup::External(p) => (CallRes::External(p), RTy::Unknown),

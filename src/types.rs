@@ -34,6 +34,13 @@ impl RTy {
             _ => RTy::Unknown,
         }
     }
+    /// The closure this is the type of.
+    pub fn closure(&self) -> Option<u32> {
+        match self {
+            RTy::Closure(c) => Some(*c),
+            _ => None,
+        }
+    }
     pub fn is_unknown(&self) -> bool {
         matches!(self, RTy::Unknown)
     }
