@@ -190,7 +190,9 @@ impl<'g, 's> Analysis<'g, 's> {
                     .map(|t| crate::types::last_segment(t)),
             )
             .collect();
-        for (f, info) in ix.fns.iter().enumerate() {
+        // Each function's roles on its own, in parallel: (entry, tool, declared origin, origin).
+        let role = |f: usize| {
+            let info = &ix.fns[f];
             let def = info.def;
             let attr = |name: &str| {
                 def.attrs
@@ -225,7 +227,6 @@ impl<'g, 's> Analysis<'g, 's> {
                     .iter()
                     .any(|c| matches!(c, CallRes::External(p) if know.is_accept(p)));
             }
-            self.is_entry[f] = entry;
             // Tools.
             let non_self_params = def.params.len();
             let mut tool = know.tool_attributes.iter().any(|t| attr(t))
@@ -246,7 +247,6 @@ impl<'g, 's> Analysis<'g, 's> {
                 }
                 Owner::Free => {}
             }
-            self.is_tool[f] = tool;
             // Origins: entries, `#[origin]`, config, the context type's own impls.
             let own_impl = match info.owner {
                 Owner::Impl(i) => ix.impls[i]
@@ -254,14 +254,29 @@ impl<'g, 's> Analysis<'g, 's> {
                     .is_some_and(|d| self.gr.model.context_adts.contains(&d)),
                 _ => false,
             };
-            self.declared_origin[f] = attr("origin")
+            let declared_origin = attr("origin")
                 || self
                     .cfg
                     .origins
                     .functions
                     .iter()
                     .any(|p| fn_pattern_matches(p, &info.qname));
-            self.is_origin[f] = entry || own_impl || self.declared_origin[f];
+            (
+                entry,
+                tool,
+                declared_origin,
+                entry || own_impl || declared_origin,
+            )
+        };
+        let roles: Vec<(bool, bool, bool, bool)> = {
+            use rayon::prelude::*;
+            (0..ix.fns.len()).into_par_iter().map(role).collect()
+        };
+        for (f, (entry, tool, declared_origin, origin)) in roles.into_iter().enumerate() {
+            self.is_entry[f] = entry;
+            self.is_tool[f] = tool;
+            self.declared_origin[f] = declared_origin;
+            self.is_origin[f] = origin;
         }
         // Closures given to `on_upgrade` are entries too (they link the upgrade to the socket fn).
         for (f, r) in self.gr.res.fns.iter().enumerate() {

@@ -207,13 +207,19 @@ fn build<'s>(
     let t0 = Instant::now();
     let ix = loaded.index();
     let know = knowledge::Knowledge::builtin().with_config(cfg);
-    let model = if facts {
-        context::ContextModel::build(&ix, cfg, &know)
-    } else {
-        context::ContextModel::default()
-    };
+    // The context model is partly sequential: field and return types are resolved meanwhile.
+    let (model, prepared) = rayon::join(
+        || {
+            if facts {
+                context::ContextModel::build(&ix, cfg, &know)
+            } else {
+                context::ContextModel::default()
+            }
+        },
+        || resolve::prepare(&ix),
+    );
     let t1 = Instant::now();
-    let res = resolve::resolve_all(&ix, &model, &know, facts);
+    let res = resolve::resolve_all(&ix, &prepared, &model, &know, facts);
     let t2 = Instant::now();
     let g = CallGraph::build(&ix, &res);
     let t3 = Instant::now();

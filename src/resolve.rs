@@ -45,12 +45,16 @@ pub struct Resolution {
     pub fns: Vec<FnResolution>,
 }
 
-/// Resolve every call and gather context facts, function by function, in parallel.
-/// Resolve every call; with `facts`, also gather the context facts the rules need (the call
-/// graph alone does not).
-pub fn resolve_all(ix: &Index, model: &ContextModel, know: &Knowledge, facts: bool) -> Resolution {
+/// What resolution needs that does not depend on the context model: field types (see
+/// [`Index::prepare_field_types`]) and return types. Made while the model is built.
+pub struct Prepared {
+    /// Return types that do not depend on the receiver (`Self`) or generics, by function.
+    rets: Vec<Option<RTy>>,
+}
+
+/// Resolve once, in parallel, the field types and the return types every call site looks up.
+pub fn prepare(ix: &Index) -> Prepared {
     ix.prepare_field_types();
-    // Return types that do not depend on the receiver (`Self`) or generics, resolved once.
     let rets: Vec<Option<RTy>> = (0..ix.fns.len())
         .into_par_iter()
         .map(|f| {
@@ -76,12 +80,25 @@ pub fn resolve_all(ix: &Index, model: &ContextModel, know: &Knowledge, facts: bo
             Some(ix.resolve_ty(ret, &cx))
         })
         .collect();
+    Prepared { rets }
+}
+
+/// Resolve every call, function by function, in parallel; with `facts`, also gather the
+/// context facts the rules need (the call graph alone does not).
+pub fn resolve_all(
+    ix: &Index,
+    prepared: &Prepared,
+    model: &ContextModel,
+    know: &Knowledge,
+    facts: bool,
+) -> Resolution {
+    let rets = &prepared.rets;
     let fns = (0..ix.fns.len())
         .into_par_iter()
         .map(|f| match &ix.fns[f].def.body {
             Some(body) => {
                 let mut w = Walker::new(ix, f, model, know, body);
-                w.rets = &rets;
+                w.rets = rets;
                 w.facts = facts;
                 w.run()
             }
