@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
+use rustc_hash::FxHashMap;
+
 use crate::arena;
 use crate::cache::{FileCache, FileData, Miss, Stamp};
 use crate::diagnostic::{Diag, Severity};
@@ -237,6 +239,8 @@ pub struct Reader<'c> {
     pub inside: Vec<(PathBuf, PathBuf)>,
     /// `--follow-symlinks`: read them wherever they lead.
     pub follow_symlinks: bool,
+    /// The real location of each folder files were read from (`None`: it cannot be resolved).
+    pub real_dirs: Mutex<FxHashMap<PathBuf, Option<PathBuf>>>,
 }
 
 impl Reader<'_> {
@@ -251,11 +255,29 @@ impl Reader<'_> {
         if !self.inside.iter().any(|(d, _)| abs.starts_with(d)) {
             return None;
         }
-        let real = fs::canonicalize(path).ok()?;
+        // Only a symlink on the way leads out: the file itself, or a folder above it, whose real
+        // location is found once per folder (resolving every file's path cost a `readlink` per
+        // component).
+        let is_link = fs::symlink_metadata(&abs).ok()?.file_type().is_symlink();
+        let real = match (is_link, abs.parent(), abs.file_name()) {
+            (false, Some(dir), Some(name)) => self.real_dir(dir)?.join(name),
+            _ => fs::canonicalize(path).ok()?,
+        };
         if self.inside.iter().any(|(_, d)| real.starts_with(d)) {
             return None;
         }
         Some(real)
+    }
+
+    fn real_dir(&self, dir: &Path) -> Option<PathBuf> {
+        let known = |m: &FxHashMap<PathBuf, Option<PathBuf>>| m.get(dir).cloned();
+        let lock = || self.real_dirs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(real) = known(&lock()) {
+            return real;
+        }
+        let real = fs::canonicalize(dir).ok();
+        lock().insert(dir.to_path_buf(), real.clone());
+        real
     }
 }
 
@@ -793,6 +815,7 @@ pub fn parse_project(
         cache,
         inside,
         follow_symlinks,
+        real_dirs: Mutex::default(),
     };
     let results = load_all(roots, &reader);
     let mut tb = TreeBuilder {

@@ -281,10 +281,12 @@ fn special_and_unreadable_files_and_symlinks_out_of_the_workspace() {
     use std::os::unix::fs::PermissionsExt;
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("secret.rs"), "pub fn secret() {}\n").unwrap();
+    std::fs::create_dir(outside.path().join("vault")).unwrap();
+    std::fs::write(outside.path().join("vault/mod.rs"), "pub fn vault() {}\n").unwrap();
     let dir = package(&[
         (
             "src/lib.rs",
-            b"mod fifo; mod dangling; mod locked; mod outside; mod chain;\n",
+            b"mod fifo; mod dangling; mod locked; mod outside; mod chain; mod vault;\n",
         ),
         ("src/locked.rs", b"pub fn locked() {}\n"),
         ("src/private/x.rs", b"pub fn x() {}\n"),
@@ -296,6 +298,8 @@ fn special_and_unreadable_files_and_symlinks_out_of_the_workspace() {
         .status();
     std::os::unix::fs::symlink("nowhere.rs", src.join("dangling.rs")).unwrap();
     std::os::unix::fs::symlink(outside.path().join("secret.rs"), src.join("outside.rs")).unwrap();
+    // A linked folder leads out too: the file in it is not a link itself.
+    std::os::unix::fs::symlink(outside.path().join("vault"), src.join("vault")).unwrap();
     let lock = |p: &Path, mode: u32| {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
     };
@@ -318,6 +322,10 @@ fn special_and_unreadable_files_and_symlinks_out_of_the_workspace() {
     );
     assert!(
         text.contains("src/outside.rs: error[symlink]: a symlink leads out of the workspace"),
+        "{text}"
+    );
+    assert!(
+        text.contains("src/vault/mod.rs: error[symlink]: a symlink leads out of the workspace"),
         "{text}"
     );
     if enforced {
