@@ -86,20 +86,32 @@ pub struct CallGraph {
 
 impl CallGraph {
     pub fn build(ix: &Index, res: &Resolution) -> CallGraph {
+        use rayon::prelude::*;
         let mut g = CallGraph::default();
-        for (f, info) in ix.fns.iter().enumerate() {
-            g.nodes.push(Node {
-                name: info.qname.clone(),
-                kind: NodeKind::Fn { func: f },
-                file: info.file,
-                loc: info.def.loc,
-            });
-        }
-        for (f, info) in ix.fns.iter().enumerate() {
-            g.closure_base.push(g.nodes.len());
-            if let Some(body) = &info.def.body {
-                for (i, c) in body.closures.iter().enumerate() {
-                    g.nodes.push(Node {
+        // Function nodes first, then each function's closures: made in parallel, in that order.
+        (0..ix.fns.len())
+            .into_par_iter()
+            .map(|f| {
+                let info = &ix.fns[f];
+                Node {
+                    name: info.qname.clone(),
+                    kind: NodeKind::Fn { func: f },
+                    file: info.file,
+                    loc: info.def.loc,
+                }
+            })
+            .collect_into_vec(&mut g.nodes);
+        let closures: Vec<Vec<Node>> = (0..ix.fns.len())
+            .into_par_iter()
+            .map(|f| {
+                let info = &ix.fns[f];
+                let Some(body) = &info.def.body else {
+                    return Vec::new();
+                };
+                body.closures
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| Node {
                         name: format!("{}::{{closure#{i}}}", info.qname),
                         kind: NodeKind::Closure {
                             func: f,
@@ -108,12 +120,15 @@ impl CallGraph {
                         },
                         file: info.file,
                         loc: c.loc,
-                    });
-                }
-            }
+                    })
+                    .collect()
+            })
+            .collect();
+        for cs in closures {
+            g.closure_base.push(g.nodes.len());
+            g.nodes.extend(cs);
         }
         // Each function's edges, in parallel, then joined in function order.
-        use rayon::prelude::*;
         let parts: Vec<FnEdges> = (0..ix.fns.len())
             .into_par_iter()
             .map(|f| FnEdges::of(ix, res, f, g.closure_base[f]))
