@@ -594,10 +594,10 @@ impl<'a, 's> Walker<'a, 's> {
     }
 
     fn call_event(&mut self, id: usize, c: &'s CallSite) {
-        let (res, ty) = self.resolve_call(c);
+        let (res, ty, recv_ty) = self.resolve_call(c);
         if !self.facts {
             for (ai, a) in c.args.iter().enumerate() {
-                if let RTy::Closure(cl) = self.eval(a) {
+                if let Some(cl) = self.closure_value(a) {
                     if let Some(slot) = self.out.closure_handoff.get_mut(cl as usize) {
                         slot.get_or_insert((id as u32, ai as u32));
                     }
@@ -621,12 +621,10 @@ impl<'a, 's> Walker<'a, 's> {
             ..CallFacts::default()
         };
         let mut deps = vec![Dep::Call(id as u32)];
-        let mut recv_ty = RTy::Unknown;
         if let Callee::Method { recv, .. } = &c.callee {
             let (rc, rd) = self.vfacts(recv);
             cf.recv_carrier = rc;
             merge_deps(&mut deps, &rd);
-            recv_ty = self.eval(recv);
         }
         let is_spawn = matches!(&res, CallRes::External(p) if self.know.is_spawn(p));
         for (ai, a) in c.args.iter().enumerate() {
@@ -1710,11 +1708,12 @@ impl<'a, 's> Walker<'a, 's> {
         )
     }
 
-    fn resolve_call(&self, c: &CallSite) -> (CallRes, RTy) {
-        match &c.callee {
+    /// What a call calls, the type of its result, and (for a method call) its receiver's type.
+    fn resolve_call(&self, c: &CallSite) -> (CallRes, RTy, RTy) {
+        let (res, ty) = match &c.callee {
             Callee::Method { recv, name } => {
                 let rt = self.eval(recv);
-                match self.lookup_method(&rt, name, 0) {
+                let (res, ty) = match self.lookup_method(&rt, name, 0) {
                     Lookup::Fns(fns, dispatch) => {
                         let st = self.concrete_self(&rt);
                         self.fns_result(fns, dispatch, st.as_ref())
@@ -1728,7 +1727,8 @@ impl<'a, 's> Walker<'a, 's> {
                     ),
                     Lookup::External(p) => (CallRes::External(p), RTy::Unknown),
                     Lookup::NotFound(r) => (CallRes::Unresolved(r), RTy::Unknown),
-                }
+                };
+                return (res, ty, rt);
             }
             Callee::Path { path, qself } => self.path_call(path, qself.as_ref(), c),
             Callee::Value(v) => match self.eval(v) {
@@ -1739,7 +1739,8 @@ impl<'a, 's> Walker<'a, 's> {
                     RTy::Unknown,
                 ),
             },
-        }
+        };
+        (res, ty, RTy::Unknown)
     }
 
     /// The receiver type with wrappers peeled, as `Self` for return types.
