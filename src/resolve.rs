@@ -1745,14 +1745,17 @@ impl<'a, 's> Walker<'a, 's> {
 
     /// The receiver type with wrappers peeled, as `Self` for return types.
     fn concrete_self(&self, t: &RTy) -> Option<RTy> {
-        let mut cur = t.clone();
+        let mut cur = t;
         for _ in 0..8 {
-            match &cur {
+            match cur {
                 RTy::Ext(_, args) if cur.ext_name().is_some_and(is_deref_wrapper) => {
-                    cur = args.first().cloned().unwrap_or(RTy::Unknown)
+                    match args.first() {
+                        Some(a) => cur = a,
+                        None => return None,
+                    }
                 }
                 RTy::Unknown => return None,
-                _ => return Some(cur),
+                _ => return Some(cur.clone()),
             }
         }
         None

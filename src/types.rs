@@ -387,9 +387,9 @@ impl Index<'_> {
     /// The type of field `name` of a value of type `t` (auto-deref through wrappers).
     /// `ctor` names the enum variant when the access comes from a pattern.
     pub fn field_ty(&self, t: &RTy, name: &str, ctor: Option<&str>) -> RTy {
-        let mut cur = t.clone();
+        let mut cur = t;
         for _ in 0..8 {
-            match &cur {
+            match cur {
                 RTy::Adt(d, args) => {
                     let DefKind::Adt(a) = self.defs[*d].kind else {
                         return RTy::Unknown;
@@ -425,7 +425,7 @@ impl Index<'_> {
                     let gens: [&[Generic]; 1] = [&a.generics];
                     let cx = TyCx {
                         module: self.defs[*d].module,
-                        self_ty: Some(&cur),
+                        self_ty: Some(cur),
                         generics: &gens,
                         subst: &subst,
                     };
@@ -438,10 +438,13 @@ impl Index<'_> {
                         .and_then(|i| ts.get(i).cloned())
                         .unwrap_or(RTy::Unknown)
                 }
-                RTy::Ext(_, _) => {
+                RTy::Ext(_, args) => {
                     let n = cur.ext_name().unwrap_or("");
                     if is_deref_wrapper(n) && !(ctor.is_some() && name == "0") {
-                        cur = cur.arg(0);
+                        match args.first() {
+                            Some(a) => cur = a,
+                            None => return RTy::Unknown,
+                        }
                         continue;
                     }
                     // Newtype extractors (`State(s)`, `Json(j)`): the payload is the first argument.
