@@ -328,8 +328,9 @@ fn app_state_adts(ix: &Index, know: &crate::knowledge::Knowledge) -> FxHashSet<D
 /// ADTs that appear as `T` in `Arc<T>`, `State<T>`, `Data<T>`, `Extension<T>` in any field,
 /// parameter or static type of the workspace.
 fn shared_adts(ix: &Index) -> FxHashSet<DefId> {
-    let mut out = FxHashSet::default();
-    let mut visit = |ty: &Ty, m: usize| {
+    use rayon::prelude::*;
+    // Workspace ADTs named inside `Arc<…>`, `State<…>` … of one written type.
+    let visit = |ty: &Ty, m: usize, out: &mut Vec<DefId>| {
         let mut stack = vec![ty];
         while let Some(t) = stack.pop() {
             match t {
@@ -337,9 +338,7 @@ fn shared_adts(ix: &Index) -> FxHashSet<DefId> {
                     if let Some(seg) = p.segs.last() {
                         if matches!(&*seg.name, "Arc" | "State" | "Data" | "Extension" | "Rc") {
                             if let Some(Ty::Path(inner)) = seg.args.first().map(|a| a.peel()) {
-                                if let Some(d) = ix.adt_of_path(m, inner) {
-                                    out.insert(d);
-                                }
+                                out.extend(ix.adt_of_path(m, inner));
                             }
                         }
                         stack.extend(seg.args.iter());
@@ -351,28 +350,37 @@ fn shared_adts(ix: &Index) -> FxHashSet<DefId> {
             }
         }
     };
-    let mut statics = Vec::new();
-    for def in &ix.defs {
-        match def.kind {
-            DefKind::Adt(a) => {
-                for f in a.fields.iter() {
-                    visit(&f.ty, def.module);
+    let mut out: FxHashSet<DefId> = ix
+        .defs
+        .par_iter()
+        .flat_map_iter(|def| {
+            let mut found = Vec::new();
+            match def.kind {
+                DefKind::Adt(a) => {
+                    for f in a.fields.iter() {
+                        visit(&f.ty, def.module, &mut found);
+                    }
                 }
+                DefKind::Static(s) => visit(&s.ty, def.module, &mut found),
+                _ => {}
             }
-            DefKind::Static(s) => {
-                visit(&s.ty, def.module);
-                if let Ty::Path(p) = s.ty.peel() {
-                    statics.extend(ix.adt_of_path(def.module, p));
-                }
+            found
+        })
+        .chain(ix.fns.par_iter().flat_map_iter(|f| {
+            let mut found = Vec::new();
+            for p in &f.def.params {
+                visit(&p.ty, f.module, &mut found);
             }
-            _ => {}
-        }
-    }
-    for f in &ix.fns {
-        for p in &f.def.params {
-            visit(&p.ty, f.module);
-        }
-    }
-    out.extend(statics);
+            found
+        }))
+        .collect();
+    // Statics of a workspace type are shared by every connection.
+    out.extend(ix.defs.iter().filter_map(|def| match def.kind {
+        DefKind::Static(s) => match s.ty.peel() {
+            Ty::Path(p) => ix.adt_of_path(def.module, p),
+            _ => None,
+        },
+        _ => None,
+    }));
     out
 }
