@@ -434,9 +434,9 @@ impl<'a, 's> Walker<'a, 's> {
                         .as_deref()
                         .map(|t| self.resolve_ty(t))
                         .filter(|t| !t.is_unknown());
-                    let t = declared.unwrap_or_else(|| self.eval(value));
                     let owner = self.owner();
                     if !self.facts {
+                        let t = declared.unwrap_or_else(|| self.eval(value));
                         if let Some(s) = self.scopes.last_mut() {
                             s.push(Local {
                                 name: name.clone(),
@@ -451,7 +451,8 @@ impl<'a, 's> Walker<'a, 's> {
                         }
                         continue;
                     }
-                    let (vc, mut deps) = self.vfacts(value);
+                    let (vc, mut deps, vt) = self.vfacts_ty(value, declared.is_none());
+                    let t = declared.unwrap_or_else(|| vt.unwrap_or(RTy::Unknown));
                     let named =
                         self.model.is_context_name(name) && !crate::context::is_os_thread_id(&t);
                     let declared_ctx = params_open
@@ -594,7 +595,15 @@ impl<'a, 's> Walker<'a, 's> {
     }
 
     fn call_event(&mut self, id: usize, c: &'s CallSite) {
-        let (res, ty, recv_ty) = self.resolve_call(c);
+        // With facts, the receiver's facts and type come from one walk of it.
+        let (recv_facts, recv_known) = match &c.callee {
+            Callee::Method { recv, .. } if self.facts => {
+                let (rc, rd, rt) = self.vfacts_ty(recv, true);
+                (Some((rc, rd)), rt)
+            }
+            _ => (None, None),
+        };
+        let (res, ty, recv_ty) = self.resolve_call(c, recv_known);
         if !self.facts {
             for (ai, a) in c.args.iter().enumerate() {
                 if let Some(cl) = self.closure_value(a) {
@@ -621,10 +630,9 @@ impl<'a, 's> Walker<'a, 's> {
             ..CallFacts::default()
         };
         let mut deps = vec![Dep::Call(id as u32)];
-        if let Callee::Method { recv, .. } = &c.callee {
-            let (rc, rd) = self.vfacts(recv);
-            cf.recv_carrier = rc;
-            merge_deps(&mut deps, &rd);
+        if let Some((rc, rd)) = &recv_facts {
+            cf.recv_carrier = *rc;
+            merge_deps(&mut deps, rd);
         }
         let is_spawn = matches!(&res, CallRes::External(p) if self.know.is_spawn(p));
         for (ai, a) in c.args.iter().enumerate() {
@@ -1215,36 +1223,67 @@ impl<'a, 's> Walker<'a, 's> {
 
     /// Does this value carry context, and where does it come from?
     fn vfacts(&self, v: &VExpr) -> (bool, Vec<Dep>) {
+        let (carrier, deps, _) = self.vfacts_ty(v, false);
+        (carrier, deps)
+    }
+
+    /// [`Self::vfacts`], and `eval(v)` when `want_ty` (or when it came for free). A chain
+    /// (`self.state.conns.lock()?`) is evaluated once, not once per link.
+    fn vfacts_ty(&self, v: &VExpr, want_ty: bool) -> (bool, Vec<Dep>, Option<RTy>) {
         match v {
             VExpr::Local(n) => match self.local(n) {
-                Some(l) => (l.carrier, l.deps.clone()),
-                None => (self.model.carries(&self.eval(v)), Vec::new()),
+                Some(l) => (l.carrier, l.deps.clone(), want_ty.then(|| l.ty.clone())),
+                None => {
+                    let t = self.eval(v);
+                    (self.model.carries(&t), Vec::new(), Some(t))
+                }
             },
             VExpr::Path(_) | VExpr::Typed(_) | VExpr::ClosureArg(..) => {
-                (self.model.carries(&self.eval(v)), Vec::new())
+                let t = self.eval(v);
+                (self.model.carries(&t), Vec::new(), Some(t))
             }
             VExpr::Field(b, n) => {
                 if n.starts_with('<') {
-                    return self.vfacts(b);
+                    return self.vfacts_ty(b, want_ty);
                 }
-                let (_, deps) = self.vfacts(b);
-                let t = self.eval(v);
+                let (_, deps, base) = self.vfacts_ty(b, true);
+                let base = base.unwrap_or(RTy::Unknown);
+                // As `eval`: `x.<Ctor>.field` is a field of that variant.
+                let ctor = match &**b {
+                    VExpr::Field(_, c) => c.strip_prefix('<').and_then(|c| c.strip_suffix('>')),
+                    _ => None,
+                };
+                let t = self.ix.field_ty(&base, n, ctor);
                 let named = self.model.is_context_name(n) && !crate::context::is_os_thread_id(&t);
-                (named || self.model.carries(&t), deps)
+                (named || self.model.carries(&t), deps, Some(t))
             }
-            VExpr::TupleField(b, _) | VExpr::Index(b) => {
-                let (_, deps) = self.vfacts(b);
-                (self.model.carries(&self.eval(v)), deps)
+            VExpr::TupleField(b, i) => {
+                let (_, deps, base) = self.vfacts_ty(b, true);
+                let t = self
+                    .ix
+                    .field_ty(&base.unwrap_or(RTy::Unknown), &i.to_string(), None);
+                (self.model.carries(&t), deps, Some(t))
+            }
+            VExpr::Index(b) => {
+                let (_, deps, base) = self.vfacts_ty(b, true);
+                let t = index_ty(&base.unwrap_or(RTy::Unknown));
+                (self.model.carries(&t), deps, Some(t))
             }
             VExpr::Unwrap(b) | VExpr::Elem(b) => {
-                let (c, deps) = self.vfacts(b);
-                (c || self.model.carries(&self.eval(v)), deps)
+                let (c, deps, base) = self.vfacts_ty(b, true);
+                let base = base.unwrap_or(RTy::Unknown);
+                let t = match v {
+                    VExpr::Unwrap(_) => unwrap_ty(&base),
+                    _ => elem_ty(&base),
+                };
+                (c || self.model.carries(&t), deps, Some(t))
             }
             VExpr::Call(id) => {
                 let i = *id as usize;
                 (
                     self.call_carrier.get(i).copied().unwrap_or(false),
                     self.call_deps.get(i).cloned().unwrap_or_default(),
+                    want_ty.then(|| self.eval(v)),
                 )
             }
             VExpr::Closure(c) => (
@@ -1254,6 +1293,7 @@ impl<'a, 's> Walker<'a, 's> {
                     .get(*c as usize)
                     .is_some_and(|f| !f.captured.is_empty()),
                 Vec::new(),
+                Some(RTy::Closure(*c)),
             ),
             VExpr::Struct(lit) => {
                 let mut carrier = false;
@@ -1268,7 +1308,7 @@ impl<'a, 's> Walker<'a, 's> {
                     carrier |= c;
                     merge_deps(&mut deps, &d);
                 }
-                (carrier, deps)
+                (carrier, deps, want_ty.then(|| self.eval(v)))
             }
             VExpr::Tuple(vs) => {
                 let mut carrier = false;
@@ -1278,9 +1318,11 @@ impl<'a, 's> Walker<'a, 's> {
                     carrier |= c;
                     merge_deps(&mut deps, &d);
                 }
-                (carrier, deps)
+                (carrier, deps, want_ty.then(|| self.eval(v)))
             }
-            VExpr::Lit | VExpr::Macro(_) | VExpr::Unknown => (false, Vec::new()),
+            VExpr::Lit | VExpr::Macro(_) | VExpr::Unknown => {
+                (false, Vec::new(), Some(RTy::Unknown))
+            }
         }
     }
 
@@ -1709,10 +1751,11 @@ impl<'a, 's> Walker<'a, 's> {
     }
 
     /// What a call calls, the type of its result, and (for a method call) its receiver's type.
-    fn resolve_call(&self, c: &CallSite) -> (CallRes, RTy, RTy) {
+    /// `recv_ty`: the receiver's type, when the caller has it already.
+    fn resolve_call(&self, c: &CallSite, recv_ty: Option<RTy>) -> (CallRes, RTy, RTy) {
         let (res, ty) = match &c.callee {
             Callee::Method { recv, name } => {
-                let rt = self.eval(recv);
+                let rt = recv_ty.unwrap_or_else(|| self.eval(recv));
                 let (res, ty) = match self.lookup_method(&rt, name, 0) {
                     Lookup::Fns(fns, dispatch) => {
                         let st = self.concrete_self(&rt);
