@@ -157,6 +157,12 @@ fn expr_end(e: &Expr) -> Span {
     }
 }
 
+/// The items of a `syn` punctuated list. (`Punctuated::iter` boxes its iterator: an allocation
+/// per loop, more than a million per million lines.)
+fn each<T, P>(p: &Punctuated<T, P>) -> impl DoubleEndedIterator<Item = &T> + ExactSizeIterator {
+    p.pairs().map(syn::punctuated::Pair::into_value)
+}
+
 fn path_start(p: &syn::Path) -> Span {
     match (&p.leading_colon, p.segments.first()) {
         (Some(c), _) => c.spans[0],
@@ -171,15 +177,11 @@ fn path_start(p: &syn::Path) -> Span {
 pub fn lower_path(p: &syn::Path) -> Path {
     Path {
         global: p.leading_colon.is_some(),
-        segs: p
-            .segments
-            .iter()
+        segs: each(&p.segments)
             .map(|s| PathSeg {
                 name: ident_name(&s.ident),
                 args: match &s.arguments {
-                    syn::PathArguments::AngleBracketed(a) => a
-                        .args
-                        .iter()
+                    syn::PathArguments::AngleBracketed(a) => each(&a.args)
                         .filter_map(|g| match g {
                             syn::GenericArgument::Type(t) => Some(lower_ty(t)),
                             _ => None,
@@ -213,9 +215,9 @@ pub fn lower_ty(t: &syn::Type) -> Ty {
         }
         syn::Type::Reference(r) => Ty::Ref(Box::new(lower_ty(&r.elem))),
         syn::Type::Ptr(r) => Ty::Ref(Box::new(lower_ty(&r.elem))),
-        syn::Type::TraitObject(o) => Ty::Bounds(trait_bounds(o.bounds.iter())),
-        syn::Type::ImplTrait(o) => Ty::Bounds(trait_bounds(o.bounds.iter())),
-        syn::Type::Tuple(t) => Ty::Tuple(t.elems.iter().map(lower_ty).collect()),
+        syn::Type::TraitObject(o) => Ty::Bounds(trait_bounds(each(&o.bounds))),
+        syn::Type::ImplTrait(o) => Ty::Bounds(trait_bounds(each(&o.bounds))),
+        syn::Type::Tuple(t) => Ty::Tuple(each(&t.elems).map(lower_ty).collect()),
         syn::Type::Slice(s) => Ty::Slice(Box::new(lower_ty(&s.elem))),
         syn::Type::Array(s) => Ty::Slice(Box::new(lower_ty(&s.elem))),
         syn::Type::Paren(p) => lower_ty(&p.elem),
@@ -239,16 +241,16 @@ fn lower_generics(g: &syn::Generics) -> Vec<Generic> {
         .type_params()
         .map(|tp| Generic {
             name: ident_name(&tp.ident),
-            bounds: trait_bounds(tp.bounds.iter()),
+            bounds: trait_bounds(each(&tp.bounds)),
         })
         .collect();
     if let Some(w) = &g.where_clause {
-        for pred in &w.predicates {
+        for pred in each(&w.predicates) {
             if let syn::WherePredicate::Type(pt) = pred {
                 if let syn::Type::Path(p) = &pt.bounded_ty {
                     if let Some(id) = p.path.get_ident() {
                         let name = ident_name(id);
-                        let bounds = trait_bounds(pt.bounds.iter());
+                        let bounds = trait_bounds(each(&pt.bounds));
                         match out.iter_mut().find(|g| g.name == name) {
                             Some(g) => g.bounds.extend(bounds),
                             None => out.push(Generic { name, bounds }),
@@ -298,12 +300,18 @@ fn mod_path_attrs(attrs: &[syn::Attribute]) -> Vec<Name> {
 fn derives(attrs: &[syn::Attribute]) -> Vec<Name> {
     let mut out = Vec::new();
     for a in attrs.iter().filter(|a| a.path().is_ident("derive")) {
-        let _ = a.parse_nested_meta(|m| {
-            if let Some(last) = m.path.segments.last() {
-                out.push(ident_name(&last.ident));
-            }
-            Ok(())
+        // Parsed in the file's arena region; only the names are kept.
+        let idents = crate::arena::nested(|| {
+            let mut idents = Vec::new();
+            let _ = a.parse_nested_meta(|m| {
+                if let Some(last) = m.path.segments.last() {
+                    idents.push(last.ident.clone());
+                }
+                Ok(())
+            });
+            idents
         });
+        out.extend(idents.iter().map(ident_name));
     }
     out
 }
@@ -329,10 +337,7 @@ fn lower_attrs(attrs: &[syn::Attribute]) -> Vec<Attr> {
                 syn::Meta::NameValue(nv) => quote::ToTokens::to_token_stream(&nv.value).to_string(),
             };
             Attr {
-                path: a
-                    .path()
-                    .segments
-                    .iter()
+                path: each(&a.path().segments)
                     .map(|s| ident_name(&s.ident))
                     .collect(),
                 args: args.into(),
@@ -353,12 +358,14 @@ pub(crate) fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
         };
         let mut saw_test = false;
         let mut saw_not = false;
-        scan_idents(l.tokens.clone(), &mut |id| {
-            if id == "test" {
-                saw_test = true;
-            } else if id == "not" {
-                saw_not = true;
-            }
+        crate::arena::nested(|| {
+            scan_idents(l.tokens.clone(), &mut |id| {
+                if id == "test" {
+                    saw_test = true;
+                } else if id == "not" {
+                    saw_not = true;
+                }
+            })
         });
         saw_test && !saw_not
     })
@@ -477,9 +484,7 @@ impl Lowerer {
                     fields: Vec::new(),
                     is_tuple_or_unit: false,
                     derives: derives(&e.attrs),
-                    variants: e
-                        .variants
-                        .iter()
+                    variants: each(&e.variants)
                         .map(|v| VariantDef {
                             name: ident_name(&v.ident),
                             fields: lower_fields(&v.fields).0,
@@ -503,7 +508,7 @@ impl Lowerer {
                     loc: loc(t.ident.span()),
                     attrs: lower_attrs(&t.attrs),
                     generics: lower_generics(&t.generics),
-                    supertraits: trait_bounds(t.supertraits.iter()),
+                    supertraits: trait_bounds(each(&t.supertraits)),
                     methods,
                 });
             }
@@ -634,7 +639,7 @@ impl Lowerer {
         let mut params = Vec::new();
         let mut b = BodyBuilder::new(self, m);
         b.ev(Event::Enter);
-        for input in &sig.inputs {
+        for input in each(&sig.inputs) {
             match input {
                 syn::FnArg::Receiver(r) => {
                     self_param = Some(match (&r.reference, r.mutability) {
@@ -714,8 +719,7 @@ fn pat_span(p: &Pat) -> Span {
 fn lower_fields(f: &syn::Fields) -> (Vec<FieldDef>, bool) {
     match f {
         syn::Fields::Named(n) => (
-            n.named
-                .iter()
+            each(&n.named)
                 .map(|f| FieldDef {
                     name: f.ident.as_ref().map(ident_name).unwrap_or_default(),
                     ty: lower_ty(&f.ty),
@@ -729,8 +733,7 @@ fn lower_fields(f: &syn::Fields) -> (Vec<FieldDef>, bool) {
             false,
         ),
         syn::Fields::Unnamed(u) => (
-            u.unnamed
-                .iter()
+            each(&u.unnamed)
                 .enumerate()
                 .map(|(i, f)| FieldDef {
                     name: i.to_string().into(),
@@ -807,7 +810,7 @@ fn flatten_use(
             loc: loc(g.star_token.span),
         }),
         syn::UseTree::Group(g) => {
-            for t in &g.items {
+            for t in each(&g.items) {
                 flatten_use(t, global, prefix, is_pub, out);
             }
         }
@@ -998,7 +1001,7 @@ impl<'l> BodyBuilder<'l> {
                     Some(Ty::Tuple(ts)) => Some(ts.clone()),
                     _ => None,
                 };
-                for (i, e) in t.elems.iter().enumerate() {
+                for (i, e) in each(&t.elems).enumerate() {
                     let sub_ty = tys.as_ref().and_then(|ts| ts.get(i).cloned());
                     self.bind_pat(
                         e,
@@ -1011,7 +1014,7 @@ impl<'l> BodyBuilder<'l> {
                 let last = ts.path.segments.last().map(|s| ident_name(&s.ident));
                 let is_payload =
                     matches!(last.as_deref(), Some("Some" | "Ok")) && ts.path.segments.len() == 1;
-                for (i, e) in ts.elems.iter().enumerate() {
+                for (i, e) in each(&ts.elems).enumerate() {
                     let v = if is_payload && i == 0 {
                         VExpr::Unwrap(Box::new(value.clone()))
                     } else {
@@ -1030,7 +1033,7 @@ impl<'l> BodyBuilder<'l> {
                     .last()
                     .map(|s| ident_name(&s.ident))
                     .unwrap_or_default();
-                for f in &ps.fields {
+                for f in each(&ps.fields) {
                     let fname: Name = match &f.member {
                         syn::Member::Named(i) => ident_name(i),
                         syn::Member::Unnamed(ix) => ix.index.to_string().into(),
@@ -1040,7 +1043,7 @@ impl<'l> BodyBuilder<'l> {
                 }
             }
             Pat::Slice(s) => {
-                for e in &s.elems {
+                for e in each(&s.elems) {
                     self.bind_pat(e, VExpr::Elem(Box::new(value.clone())), None);
                 }
             }
@@ -1081,7 +1084,7 @@ impl<'l> BodyBuilder<'l> {
     fn expr(&mut self, e: &Expr) -> VExpr {
         match e {
             Expr::Array(a) => {
-                for x in &a.elems {
+                for x in each(&a.elems) {
                     self.expr(x);
                 }
                 VExpr::Unknown
@@ -1144,9 +1147,7 @@ impl<'l> BodyBuilder<'l> {
                     }
                     _ => None,
                 };
-                let args = c
-                    .args
-                    .iter()
+                let args = each(&c.args)
                     .map(|a| {
                         // `spawn(async {…})`, also wrapped: `spawn(async {…}.instrument(s))`,
                         // `spawn(Box::pin(async {…}))`: the closure is handed to this call.
@@ -1171,7 +1172,7 @@ impl<'l> BodyBuilder<'l> {
                     c.asyncness.is_some(),
                     loc2(start, expr_end(&c.body)),
                 );
-                for (pi, input) in c.inputs.iter().enumerate() {
+                for (pi, input) in each(&c.inputs).enumerate() {
                     match input {
                         Pat::Type(pt) => {
                             let t = lower_ty(&pt.ty);
@@ -1271,9 +1272,7 @@ impl<'l> BodyBuilder<'l> {
             Expr::MethodCall(mc) => {
                 let recv = self.expr(&mc.receiver);
                 let name = ident_name(&mc.method);
-                let args = mc
-                    .args
-                    .iter()
+                let args = each(&mc.args)
                     .map(|a| {
                         if wrapped_closure(a) && self.closure_hint.is_none() {
                             self.closure_hint = Some((recv.clone(), name.clone()));
@@ -1312,9 +1311,7 @@ impl<'l> BodyBuilder<'l> {
                 VExpr::Unknown
             }
             Expr::Struct(s) => {
-                let fields = s
-                    .fields
-                    .iter()
+                let fields = each(&s.fields)
                     .map(|f| {
                         let name: Name = match &f.member {
                             syn::Member::Named(i) => ident_name(i),
@@ -1339,7 +1336,7 @@ impl<'l> BodyBuilder<'l> {
                 VExpr::Unwrap(Box::new(v))
             }
             Expr::TryBlock(t) => self.block(&t.block),
-            Expr::Tuple(t) => VExpr::Tuple(t.elems.iter().map(|x| self.expr(x)).collect()),
+            Expr::Tuple(t) => VExpr::Tuple(each(&t.elems).map(|x| self.expr(x)).collect()),
             Expr::Unary(u) => {
                 let v = self.expr(&u.expr);
                 match u.op {
@@ -1407,23 +1404,28 @@ impl<'l> BodyBuilder<'l> {
 
     /// `json!({ "key": value, "list": [a, b] })`: the values are expressions.
     fn json_input(&mut self, tokens: TokenStream) {
-        let toks: Vec<TokenTree> = tokens.clone().into_iter().collect();
+        // Token lists are made in the file's arena region: they do not outlive the file.
+        use crate::arena::nested;
+        let toks: Vec<TokenTree> = nested(|| tokens.clone().into_iter().collect());
         if let [TokenTree::Group(g)] = &toks[..] {
             match g.delimiter() {
                 Delimiter::Brace => {
-                    for entry in split_top_level(g.stream()) {
-                        let parts: Vec<TokenTree> = entry.into_iter().collect();
-                        let colon = parts
-                            .iter()
-                            .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ':'));
-                        if let Some(c) = colon {
-                            self.json_input(parts[c + 1..].iter().cloned().collect());
+                    for entry in nested(|| split_top_level(g.stream())) {
+                        let value = nested(|| {
+                            let parts: Vec<TokenTree> = entry.into_iter().collect();
+                            let colon = parts.iter().position(
+                                |t| matches!(t, TokenTree::Punct(p) if p.as_char() == ':'),
+                            );
+                            colon.map(|c| parts[c + 1..].iter().cloned().collect::<TokenStream>())
+                        });
+                        if let Some(value) = value {
+                            self.json_input(value);
                         }
                     }
                     return;
                 }
                 Delimiter::Bracket => {
-                    for item in split_top_level(g.stream()) {
+                    for item in nested(|| split_top_level(g.stream())) {
                         self.json_input(item);
                     }
                     return;
@@ -1438,7 +1440,9 @@ impl<'l> BodyBuilder<'l> {
     }
 
     fn mac_input(&mut self, tokens: TokenStream) -> bool {
-        let top: Vec<TokenTree> = tokens.clone().into_iter().collect();
+        // Token lists are made in the file's arena region: they do not outlive the file.
+        use crate::arena::nested;
+        let top: Vec<TokenTree> = nested(|| tokens.clone().into_iter().collect());
         let has = |c: char| {
             top.iter()
                 .any(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == c))
@@ -1460,7 +1464,7 @@ impl<'l> BodyBuilder<'l> {
             if let Ok(exprs) = crate::arena::nested(|| {
                 Punctuated::<Expr, Token![,]>::parse_terminated.parse2(tokens.clone())
             }) {
-                for e in &exprs {
+                for e in each(&exprs) {
                     let v = self.expr(e);
                     self.macro_values.push(v);
                 }
@@ -1474,30 +1478,28 @@ impl<'l> BodyBuilder<'l> {
             Some("select" | "select_biased" | "try_select")
         );
         let mut any = false;
-        for piece in split_top_level(tokens) {
-            let toks: Vec<TokenTree> = piece.into_iter().collect();
+        for piece in nested(|| split_top_level(tokens)) {
+            let toks: Vec<TokenTree> = nested(|| piece.into_iter().collect());
             let toks = strip_sigil(&toks);
             if toks.is_empty() {
                 continue;
             }
             match assign_eq(toks) {
                 Some(eq) => {
-                    let right: TokenStream = strip_sigil(&toks[eq + 1..]).iter().cloned().collect();
-                    if let Ok(e) = crate::arena::nested(|| syn::parse2::<Expr>(right)) {
+                    let right = || strip_sigil(&toks[eq + 1..]).iter().cloned().collect();
+                    if let Ok(e) = nested(|| syn::parse2::<Expr>(right())) {
                         let v = self.expr(&e);
                         any = true;
                         if binds {
-                            let left: TokenStream = toks[..eq].iter().cloned().collect();
-                            if let Ok(p) = crate::arena::nested(|| Pat::parse_single.parse2(left)) {
+                            let left = || toks[..eq].iter().cloned().collect();
+                            if let Ok(p) = nested(|| Pat::parse_single.parse2(left())) {
                                 self.bind_pat(&p, v, None);
                             }
                         }
                     }
                 }
                 None => {
-                    if let Ok(e) =
-                        crate::arena::nested(|| syn::parse2::<Expr>(toks.iter().cloned().collect()))
-                    {
+                    if let Ok(e) = nested(|| syn::parse2::<Expr>(toks.iter().cloned().collect())) {
                         self.expr(&e);
                         any = true;
                     }
