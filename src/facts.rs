@@ -142,12 +142,19 @@ pub fn closure_places(body: &Body) -> Vec<Vec<VExpr>> {
     let mut open: Vec<u32> = Vec::new();
     let mut found: Vec<VExpr> = Vec::new();
     for ev in &body.events {
-        found.clear();
         match ev {
             Event::ClosureStart(c) => open.push(*c),
             Event::ClosureEnd(_) => {
                 open.pop();
             }
+            _ => {}
+        }
+        // Only what happens inside a closure is a capture.
+        if open.is_empty() {
+            continue;
+        }
+        found.clear();
+        match ev {
             Event::Bind(b) => {
                 collect_places(&b.value, &mut found);
                 for &c in &open {
@@ -175,9 +182,6 @@ pub fn closure_places(body: &Body) -> Vec<Vec<VExpr>> {
             }
             Event::Return(v) => collect_places(v, &mut found),
             _ => {}
-        }
-        if open.is_empty() {
-            continue;
         }
         for p in &found {
             for &c in &open {
