@@ -370,20 +370,7 @@ impl<'s> Index<'s> {
 
     /// Resolve a path from module `m`. `Self` is the caller's business.
     pub fn resolve_path(&self, m: ModId, path: &Path, ns: Ns) -> PathRes {
-        self.with_names(path, |names| self.resolve_names(m, path.global, names, ns))
-    }
-
-    /// `f` of the segment names of `path` (on the stack when there are few).
-    pub fn with_names<R>(&self, path: &Path, f: impl FnOnce(&[&str]) -> R) -> R {
-        let mut buf = [""; 8];
-        if path.segs.len() <= buf.len() {
-            for (b, s) in buf.iter_mut().zip(&path.segs) {
-                *b = &s.name;
-            }
-            return f(&buf[..path.segs.len()]);
-        }
-        let names: Vec<&str> = path.segs.iter().map(|s| &*s.name).collect();
-        f(&names)
+        path.with_names(|names| self.resolve_names(m, path.global, names, ns))
     }
 
     pub fn resolve_names(&self, m: ModId, global: bool, names: &[&str], ns: Ns) -> PathRes {

@@ -1356,9 +1356,7 @@ impl<'a, 's> Walker<'a, 's> {
                 }
                 self.eval_names(false, &[n])
             }
-            VExpr::Path(p) => self
-                .ix
-                .with_names(p, |names| self.eval_names(p.global, names)),
+            VExpr::Path(p) => p.with_names(|names| self.eval_names(p.global, names)),
             VExpr::Field(b, n) => {
                 if n.starts_with('<') {
                     return self.eval(b);

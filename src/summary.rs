@@ -60,6 +60,18 @@ impl Path {
             }],
         }
     }
+    /// `f` of the segment names (on the stack when there are few).
+    pub fn with_names<R>(&self, f: impl FnOnce(&[&str]) -> R) -> R {
+        let mut buf = [""; 8];
+        if self.segs.len() <= buf.len() {
+            for (b, s) in buf.iter_mut().zip(&self.segs) {
+                *b = &s.name;
+            }
+            return f(&buf[..self.segs.len()]);
+        }
+        let names: Vec<&str> = self.segs.iter().map(|s| &*s.name).collect();
+        f(&names)
+    }
     pub fn last_name(&self) -> &str {
         self.segs.last().map(|s| &*s.name).unwrap_or("")
     }
