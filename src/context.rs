@@ -350,8 +350,7 @@ fn shared_adts(ix: &Index) -> FxHashSet<DefId> {
             }
         }
     };
-    let mut out: FxHashSet<DefId> = ix
-        .defs
+    ix.defs
         .par_iter()
         .flat_map_iter(|def| {
             let mut found = Vec::new();
@@ -361,7 +360,13 @@ fn shared_adts(ix: &Index) -> FxHashSet<DefId> {
                         visit(&f.ty, def.module, &mut found);
                     }
                 }
-                DefKind::Static(s) => visit(&s.ty, def.module, &mut found),
+                DefKind::Static(s) => {
+                    visit(&s.ty, def.module, &mut found);
+                    // A static of a workspace type is shared by every connection.
+                    if let Ty::Path(p) = s.ty.peel() {
+                        found.extend(ix.adt_of_path(def.module, p));
+                    }
+                }
                 _ => {}
             }
             found
@@ -373,14 +378,5 @@ fn shared_adts(ix: &Index) -> FxHashSet<DefId> {
             }
             found
         }))
-        .collect();
-    // Statics of a workspace type are shared by every connection.
-    out.extend(ix.defs.iter().filter_map(|def| match def.kind {
-        DefKind::Static(s) => match s.ty.peel() {
-            Ty::Path(p) => ix.adt_of_path(def.module, p),
-            _ => None,
-        },
-        _ => None,
-    }));
-    out
+        .collect()
 }

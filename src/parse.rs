@@ -270,10 +270,9 @@ impl Reader<'_> {
     }
 
     fn real_dir(&self, dir: &Path) -> Option<PathBuf> {
-        let known = |m: &FxHashMap<PathBuf, Option<PathBuf>>| m.get(dir).cloned();
         let lock = || self.real_dirs.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(real) = known(&lock()) {
-            return real;
+        if let Some(real) = lock().get(dir) {
+            return real.clone();
         }
         let real = fs::canonicalize(dir).ok();
         lock().insert(dir.to_path_buf(), real.clone());
