@@ -19,6 +19,11 @@ use crate::summary::{CommentAllow, FileSummary, Loc, ModDecl, Name};
 /// Stack size of parser threads: deeply nested code recurses deeply in `syn`.
 pub const STACK_SIZE: usize = 256 << 20;
 
+thread_local! {
+    /// The stack size of this thread, when it is a worker of a [`worker_pool`] (else 0).
+    static WORKER_STACK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// A pool of worker threads with `stack`-sized stacks, or else with the first of the `smaller`
 /// sizes that the address space allows; the size it got; the last build error when none fits.
 pub fn worker_pool(
@@ -28,12 +33,26 @@ pub fn worker_pool(
     let build = |size: usize| {
         rayon::ThreadPoolBuilder::new()
             .stack_size(size)
+            .start_handler(move |_| WORKER_STACK.with(|s| s.set(size)))
             .build()
             .map(|pool| (pool, size))
     };
     smaller
         .iter()
         .fold(build(stack), |got, &size| got.or_else(|_| build(size)))
+}
+
+/// Run `f` on worker threads with stacks of at least `stack`: the current ones when they are (the
+/// command line runs each command on such a pool), else a new pool, else, when none can be made,
+/// the current threads.
+fn with_workers<R: Send>(stack: usize, f: impl FnOnce() -> R + Send) -> R {
+    if WORKER_STACK.with(|s| s.get()) >= stack {
+        return f();
+    }
+    match worker_pool(stack, &[]) {
+        Ok((pool, _)) => pool.install(f),
+        Err(_) => f(),
+    }
 }
 
 pub struct SourceFile {
@@ -594,10 +613,7 @@ fn load_all(roots: Vec<PathBuf>, reader: &Reader) -> HashMap<PathBuf, FileResult
             }
         })
     };
-    match worker_pool(STACK_SIZE, &[]) {
-        Ok((pool, _)) => pool.install(|| run(roots)),
-        Err(_) => run(roots),
-    }
+    with_workers(STACK_SIZE, || run(roots));
     results.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -876,10 +892,7 @@ pub fn read_and_parse_only(files: &[PathBuf]) -> (usize, u64) {
             })
             .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
     };
-    match worker_pool(STACK_SIZE, &[]) {
-        Ok((pool, _)) => pool.install(work),
-        Err(_) => work(),
-    }
+    with_workers(STACK_SIZE, work)
 }
 
 #[cfg(test)]
