@@ -194,6 +194,13 @@ impl<'g, 's> Analysis<'g, 's> {
         let role = |f: usize| {
             let info = &ix.fns[f];
             let def = info.def;
+            // The qualified name, made only when a configured pattern needs it.
+            let qname = std::cell::OnceCell::new();
+            let configured = |patterns: &[String]| {
+                patterns
+                    .iter()
+                    .any(|p| fn_pattern_matches(p, qname.get_or_init(|| ix.fn_qname(f))))
+            };
             let attr = |name: &str| {
                 def.attrs
                     .iter()
@@ -209,12 +216,7 @@ impl<'g, 's> Analysis<'g, 's> {
                     .iter()
                     .any(|set| set.iter().all(|s| param_names.contains(&s.as_str())))
                 || attr("entry")
-                || self
-                    .cfg
-                    .entries
-                    .functions
-                    .iter()
-                    .any(|p| fn_pattern_matches(p, &info.qname));
+                || configured(&self.cfg.entries.functions);
             if let Owner::Impl(i) = info.owner {
                 if let Some(t) = &ix.impls[i].def.trait_ {
                     let key = format!("{}::{}", t.last_name(), def.name);
@@ -230,12 +232,7 @@ impl<'g, 's> Analysis<'g, 's> {
             // Tools.
             let non_self_params = def.params.len();
             let mut tool = know.tool_attributes.iter().any(|t| attr(t))
-                || self
-                    .cfg
-                    .tools
-                    .functions
-                    .iter()
-                    .any(|p| fn_pattern_matches(p, &info.qname));
+                || configured(&self.cfg.tools.functions);
             match info.owner {
                 Owner::Impl(i) => {
                     if let Some(t) = &ix.impls[i].def.trait_ {
@@ -254,13 +251,7 @@ impl<'g, 's> Analysis<'g, 's> {
                     .is_some_and(|d| self.gr.model.context_adts.contains(&d)),
                 _ => false,
             };
-            let declared_origin = attr("origin")
-                || self
-                    .cfg
-                    .origins
-                    .functions
-                    .iter()
-                    .any(|p| fn_pattern_matches(p, &info.qname));
+            let declared_origin = attr("origin") || configured(&self.cfg.origins.functions);
             (
                 entry,
                 tool,
@@ -472,7 +463,7 @@ impl<'g, 's> Analysis<'g, 's> {
 
     /// The qualified name of a node, shortened for messages (`MessageHandlerService::handle`).
     pub fn short_name(&self, n: usize) -> String {
-        short(&self.gr.graph.nodes[n].name)
+        short(&self.gr.graph.node_name(&self.gr.ix, n))
     }
 
     /// The text of a source range (first line only, trimmed), for messages.

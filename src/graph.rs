@@ -21,9 +21,9 @@ pub enum NodeKind {
     },
 }
 
+/// A function or closure. Its qualified name is made on demand ([`CallGraph::node_name`]).
 #[derive(Clone, Debug, Serialize)]
 pub struct Node {
-    pub name: String,
     #[serde(flatten)]
     pub kind: NodeKind,
     pub file: usize,
@@ -94,7 +94,6 @@ impl CallGraph {
             .map(|f| {
                 let info = &ix.fns[f];
                 Node {
-                    name: info.qname.clone(),
                     kind: NodeKind::Fn { func: f },
                     file: info.file,
                     loc: info.def.loc,
@@ -112,7 +111,6 @@ impl CallGraph {
                     .iter()
                     .enumerate()
                     .map(|(i, c)| Node {
-                        name: format!("{}::{{closure#{i}}}", info.qname),
                         kind: NodeKind::Closure {
                             func: f,
                             index: i as u32,
@@ -124,6 +122,10 @@ impl CallGraph {
                     .collect()
             })
             .collect();
+        // The nodes, edges and unresolved calls are joined into vectors of their final size: grown
+        // by doubling, each step would copy them to fresh pages.
+        g.nodes.reserve_exact(closures.iter().map(Vec::len).sum());
+        g.closure_base.reserve_exact(closures.len());
         for cs in closures {
             g.closure_base.push(g.nodes.len());
             g.nodes.extend(cs);
@@ -133,6 +135,10 @@ impl CallGraph {
             .into_par_iter()
             .map(|f| FnEdges::of(ix, res, f, g.closure_base[f]))
             .collect();
+        g.edges
+            .reserve_exact(parts.iter().map(|p| p.edges.len()).sum());
+        g.unresolved
+            .reserve_exact(parts.iter().map(|p| p.unresolved.len()).sum());
         for p in parts {
             g.edges.extend(p.edges);
             g.unresolved.extend(p.unresolved);
@@ -143,6 +149,16 @@ impl CallGraph {
 
     pub fn fn_node(&self, f: FnId) -> usize {
         f
+    }
+
+    /// The qualified name of node `n` (`chat::engine::Engine::run::{closure#0}`).
+    pub fn node_name(&self, ix: &Index, n: usize) -> String {
+        match self.nodes[n].kind {
+            NodeKind::Fn { func } => ix.fn_qname(func),
+            NodeKind::Closure { func, index, .. } => {
+                format!("{}::{{closure#{index}}}", ix.fn_qname(func))
+            }
+        }
     }
 }
 
@@ -245,10 +261,18 @@ impl FnEdges {
 #[derive(Serialize)]
 pub struct GraphReport<'a> {
     pub files: Vec<String>,
-    pub nodes: &'a [Node],
+    pub nodes: Vec<NamedNode<'a>>,
     pub edges: &'a [Edge],
     pub unresolved: &'a [Unresolved],
     pub external: Vec<External>,
+}
+
+/// A node with its name, for output.
+#[derive(Serialize)]
+pub struct NamedNode<'a> {
+    pub name: String,
+    #[serde(flatten)]
+    pub node: &'a Node,
 }
 
 /// Every call that leaves the workspace, for the JSON view.
@@ -280,7 +304,12 @@ pub fn to_json(g: &CallGraph, ix: &Index, res: &Resolution) -> String {
             .iter()
             .map(|f| display_path(&f.path, root))
             .collect(),
-        nodes: &g.nodes,
+        nodes: (0..g.nodes.len())
+            .map(|n| NamedNode {
+                name: g.node_name(ix, n),
+                node: &g.nodes[n],
+            })
+            .collect(),
         edges: &g.edges,
         unresolved: &g.unresolved,
         external: externals(g, ix, res),
@@ -319,7 +348,7 @@ pub fn to_dot(g: &CallGraph, ix: &Index) -> String {
         let _ = writeln!(
             s,
             "  n{i} [label=\"{}\\n{}:{}\"{shape}];",
-            dot_escape(&n.name),
+            dot_escape(&g.node_name(ix, i)),
             dot_escape(&file),
             n.loc.line
         );
@@ -362,7 +391,7 @@ pub fn to_text(g: &CallGraph, ix: &Index) -> String {
             continue;
         }
         let file = display_path(&ix.parsed.files[n.file].path, root);
-        let _ = writeln!(s, "{} ({file}:{})", n.name, n.loc.line);
+        let _ = writeln!(s, "{} ({file}:{})", g.node_name(ix, i), n.loc.line);
         for &e in &out_edges[i] {
             let e = &g.edges[e];
             let arrow = match e.kind {
@@ -374,7 +403,8 @@ pub fn to_text(g: &CallGraph, ix: &Index) -> String {
             let _ = writeln!(
                 s,
                 "    {arrow} {}  (line {})",
-                g.nodes[e.to].name, e.loc.line
+                g.node_name(ix, e.to),
+                e.loc.line
             );
         }
         for &u in &unresolved[i] {

@@ -58,8 +58,6 @@ pub struct FnInfo<'s> {
     pub module: ModId,
     pub file: usize,
     pub owner: Owner,
-    /// Qualified display name (`chat::engine::Engine::run`, `chat::tools::<Search as Tool>::call`).
-    pub qname: String,
 }
 
 #[derive(Clone, Debug)]
@@ -244,7 +242,6 @@ impl<'s> Index<'s> {
                     module: m,
                     file,
                     owner: Owner::Free,
-                    qname: format!("{}::{}", self.modules[m].qname, f.name),
                 });
                 self.bind(m, Ns::Values, &f.name, Res::Fn(id));
             }
@@ -276,7 +273,6 @@ impl<'s> Index<'s> {
                         module: m,
                         file,
                         owner: Owner::Trait(id),
-                        qname: format!("{}::{}::{}", self.modules[m].qname, t.name, f.name),
                     });
                     self.methods_by_name
                         .entry(f.name.clone())
@@ -306,14 +302,6 @@ impl<'s> Index<'s> {
             }
             for im in &items.impls {
                 let id = self.impls.len();
-                let self_name = match im.self_ty.peel() {
-                    Ty::Path(p) => p.last_name().to_string(),
-                    _ => "_".into(),
-                };
-                let prefix = match &im.trait_ {
-                    Some(t) => format!("<{} as {}>", self_name, t.last_name()),
-                    None => self_name,
-                };
                 let mut methods = Vec::new();
                 for f in &im.methods {
                     let fid = self.fns.len();
@@ -322,7 +310,6 @@ impl<'s> Index<'s> {
                         module: m,
                         file,
                         owner: Owner::Impl(id),
-                        qname: format!("{}::{}::{}", self.modules[m].qname, prefix, f.name),
                     });
                     self.methods_by_name
                         .entry(f.name.clone())
@@ -338,6 +325,29 @@ impl<'s> Index<'s> {
                     trait_def: None,
                     methods,
                 });
+            }
+        }
+    }
+
+    /// The qualified display name of a function (`chat::engine::Engine::run`,
+    /// `chat::tools::<Search as Tool>::call`), made when a message or a view needs it.
+    pub fn fn_qname(&self, f: FnId) -> String {
+        let info = &self.fns[f];
+        let module = &self.modules[info.module].qname;
+        let name = &info.def.name;
+        match info.owner {
+            Owner::Free => format!("{module}::{name}"),
+            Owner::Trait(t) => format!("{module}::{}::{name}", self.defs[t].name),
+            Owner::Impl(i) => {
+                let im = self.impls[i].def;
+                let self_name = match im.self_ty.peel() {
+                    Ty::Path(p) => p.last_name(),
+                    _ => "_",
+                };
+                match &im.trait_ {
+                    Some(t) => format!("{module}::<{self_name} as {}>::{name}", t.last_name()),
+                    None => format!("{module}::{self_name}::{name}"),
+                }
             }
         }
     }

@@ -504,7 +504,7 @@ impl Index<'_> {
             RTy::Tuple(_) => "(…)".into(),
             RTy::Iter(_) => "iterator".into(),
             RTy::Closure(_) => "closure".into(),
-            RTy::FnItem(f) => self.fns[*f].qname.clone(),
+            RTy::FnItem(f) => self.fn_qname(*f),
             RTy::Unknown => "_".into(),
         }
     }

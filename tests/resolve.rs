@@ -28,11 +28,12 @@ fn check_scenario(dir: &Path) -> Vec<String> {
     let mut t = Timings::default();
     let gr = build_graph(&loaded, &threadlint::config::Config::default(), &mut t);
     let (ix, g) = (&gr.ix, &gr.graph);
-    let nodes: HashSet<&str> = g.nodes.iter().map(|n| n.name.as_str()).collect();
+    let names: Vec<String> = (0..g.nodes.len()).map(|n| g.node_name(ix, n)).collect();
+    let nodes: HashSet<&str> = names.iter().map(String::as_str).collect();
     let edges: HashSet<(&str, &str)> = g
         .edges
         .iter()
-        .map(|e| (g.nodes[e.from].name.as_str(), g.nodes[e.to].name.as_str()))
+        .map(|e| (names[e.from].as_str(), names[e.to].as_str()))
         .collect();
     let root = &loaded.project.root;
     let diags: Vec<(String, u32, String)> = loaded
@@ -74,7 +75,7 @@ fn check_scenario(dir: &Path) -> Vec<String> {
                 let (a, t) = rest.split_once(" : ").expect("unresolved A : text");
                 g.unresolved
                     .iter()
-                    .any(|u| g.nodes[u.from].name == a.trim() && u.callee.contains(t.trim()))
+                    .any(|u| names[u.from] == a.trim() && u.callee.contains(t.trim()))
             }
             "diag" => {
                 let (loc, t) = rest.split_once(' ').expect("diag file:line text");
