@@ -22,6 +22,7 @@ pub fn lower_file(file: &syn::File, opts: LowerOptions, lines: u32) -> FileSumma
         scratch: Body::default(),
     };
     l.items(&file.items, 0);
+    l.modules.iter_mut().for_each(ModItems::shrink);
     FileSummary {
         modules: l.modules,
         lines,
@@ -159,6 +160,26 @@ fn expr_end(e: &Expr) -> Span {
 
 /// The items of a `syn` punctuated list. (`Punctuated::iter` boxes its iterator: an allocation
 /// per loop, more than a million per million lines.)
+/// Collecting into a vector of exactly the iterator's length. `collect` gives room for at least
+/// four elements to any iterator whose length std cannot prove (`syn`'s are among them), and
+/// summaries live for the whole run while most of their lists hold one or two: at 1M lines that
+/// slack was a quarter of their memory.
+trait CollectExact: ExactSizeIterator + Sized {
+    fn collect_exact(self) -> Vec<Self::Item> {
+        let mut v = Vec::with_capacity(self.len());
+        v.extend(self);
+        v
+    }
+}
+
+impl<I: ExactSizeIterator> CollectExact for I {}
+
+/// A vector without spare room (for lists built by filtering).
+fn exact<T>(mut v: Vec<T>) -> Vec<T> {
+    v.shrink_to_fit();
+    v
+}
+
 fn each<T, P>(p: &Punctuated<T, P>) -> impl DoubleEndedIterator<Item = &T> + ExactSizeIterator {
     p.pairs().map(syn::punctuated::Pair::into_value)
 }
@@ -181,16 +202,18 @@ pub fn lower_path(p: &syn::Path) -> Path {
             .map(|s| PathSeg {
                 name: ident_name(&s.ident),
                 args: match &s.arguments {
-                    syn::PathArguments::AngleBracketed(a) => each(&a.args)
-                        .filter_map(|g| match g {
-                            syn::GenericArgument::Type(t) => Some(lower_ty(t)),
-                            _ => None,
-                        })
-                        .collect(),
+                    syn::PathArguments::AngleBracketed(a) => exact(
+                        each(&a.args)
+                            .filter_map(|g| match g {
+                                syn::GenericArgument::Type(t) => Some(lower_ty(t)),
+                                _ => None,
+                            })
+                            .collect(),
+                    ),
                     _ => Vec::new(),
                 },
             })
-            .collect(),
+            .collect_exact(),
     }
 }
 
@@ -217,7 +240,7 @@ pub fn lower_ty(t: &syn::Type) -> Ty {
         syn::Type::Ptr(r) => Ty::Ref(Box::new(lower_ty(&r.elem))),
         syn::Type::TraitObject(o) => Ty::Bounds(trait_bounds(each(&o.bounds))),
         syn::Type::ImplTrait(o) => Ty::Bounds(trait_bounds(each(&o.bounds))),
-        syn::Type::Tuple(t) => Ty::Tuple(each(&t.elems).map(lower_ty).collect()),
+        syn::Type::Tuple(t) => Ty::Tuple(each(&t.elems).map(lower_ty).collect_exact()),
         syn::Type::Slice(s) => Ty::Slice(Box::new(lower_ty(&s.elem))),
         syn::Type::Array(s) => Ty::Slice(Box::new(lower_ty(&s.elem))),
         syn::Type::Paren(p) => lower_ty(&p.elem),
@@ -229,11 +252,13 @@ pub fn lower_ty(t: &syn::Type) -> Ty {
 }
 
 fn trait_bounds<'a>(b: impl Iterator<Item = &'a syn::TypeParamBound>) -> Vec<Path> {
-    b.filter_map(|b| match b {
-        syn::TypeParamBound::Trait(t) => Some(lower_path(&t.path)),
-        _ => None,
-    })
-    .collect()
+    exact(
+        b.filter_map(|b| match b {
+            syn::TypeParamBound::Trait(t) => Some(lower_path(&t.path)),
+            _ => None,
+        })
+        .collect(),
+    )
 }
 
 fn lower_generics(g: &syn::Generics) -> Vec<Generic> {
@@ -339,7 +364,7 @@ fn lower_attrs(attrs: &[syn::Attribute]) -> Vec<Attr> {
             Attr {
                 path: each(&a.path().segments)
                     .map(|s| ident_name(&s.ident))
-                    .collect(),
+                    .collect_exact(),
                 args: args.into(),
                 loc: loc2(a.pound_token.span, a.bracket_token.span.close()),
             }
@@ -490,7 +515,7 @@ impl Lowerer {
                             fields: lower_fields(&v.fields).0,
                             loc: loc(v.ident.span()),
                         })
-                        .collect(),
+                        .collect_exact(),
                 });
             }
             Item::Trait(t) => {
@@ -636,7 +661,7 @@ impl Lowerer {
         m: usize,
     ) -> FnDef {
         let mut self_param = None;
-        let mut params = Vec::new();
+        let mut params = Vec::with_capacity(sig.inputs.len());
         let mut b = BodyBuilder::new(self, m);
         b.ev(Event::Enter);
         for input in each(&sig.inputs) {
@@ -729,7 +754,7 @@ fn lower_fields(f: &syn::Fields) -> (Vec<FieldDef>, bool) {
                         .map(|i| i.span())
                         .unwrap_or_else(|| f.ty.span())),
                 })
-                .collect(),
+                .collect_exact(),
             false,
         ),
         syn::Fields::Unnamed(u) => (
@@ -740,7 +765,7 @@ fn lower_fields(f: &syn::Fields) -> (Vec<FieldDef>, bool) {
                     ty: lower_ty(&f.ty),
                     loc: loc(f.ty.span()),
                 })
-                .collect(),
+                .collect_exact(),
             true,
         ),
         syn::Fields::Unit => (Vec::new(), true),
@@ -1156,7 +1181,7 @@ impl<'l> BodyBuilder<'l> {
                         }
                         self.expr(a)
                     })
-                    .collect();
+                    .collect_exact();
                 let l = loc2(expr_start(&c.func), c.paren_token.span.close());
                 self.call(callee, args, l)
             }
@@ -1279,7 +1304,7 @@ impl<'l> BodyBuilder<'l> {
                         }
                         self.expr(a)
                     })
-                    .collect();
+                    .collect_exact();
                 let l = loc2(expr_start(&mc.receiver), mc.paren_token.span.close());
                 self.call(Callee::Method { recv, name }, args, l)
             }
@@ -1319,7 +1344,7 @@ impl<'l> BodyBuilder<'l> {
                         };
                         (name, self.expr(&f.expr))
                     })
-                    .collect();
+                    .collect_exact();
                 let rest = s.rest.as_ref().map(|r| self.expr(r));
                 VExpr::Struct(Box::new(StructLit {
                     path: lower_path(&s.path),
@@ -1336,7 +1361,7 @@ impl<'l> BodyBuilder<'l> {
                 VExpr::Unwrap(Box::new(v))
             }
             Expr::TryBlock(t) => self.block(&t.block),
-            Expr::Tuple(t) => VExpr::Tuple(each(&t.elems).map(|x| self.expr(x)).collect()),
+            Expr::Tuple(t) => VExpr::Tuple(each(&t.elems).map(|x| self.expr(x)).collect_exact()),
             Expr::Unary(u) => {
                 let v = self.expr(&u.expr);
                 match u.op {

@@ -506,6 +506,27 @@ pub struct ModItems {
     pub opaque_macros: Vec<(Name, Loc)>,
 }
 
+impl ModItems {
+    /// Gives back the spare room of lists grown by pushing (they live for the whole run).
+    pub fn shrink(&mut self) {
+        self.mods.shrink_to_fit();
+        self.fns.shrink_to_fit();
+        self.adts.shrink_to_fit();
+        self.traits.shrink_to_fit();
+        for t in &mut self.traits {
+            t.methods.shrink_to_fit();
+        }
+        self.impls.shrink_to_fit();
+        for i in &mut self.impls {
+            i.methods.shrink_to_fit();
+        }
+        self.aliases.shrink_to_fit();
+        self.statics.shrink_to_fit();
+        self.uses.shrink_to_fit();
+        self.opaque_macros.shrink_to_fit();
+    }
+}
+
 /// `// threadlint: allow(TP001, TP003) reason: <why>` — covers its own line and the next one.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CommentAllow {
