@@ -42,7 +42,8 @@ pub struct CallFacts {
     pub in_ambient: bool,
     /// The call is a spawn (tokio, std, rayon, `JoinSet` …).
     pub spawn: bool,
-    /// Dependencies of each argument (taint).
+    /// Dependencies of each argument (taint); arguments past the last one with dependencies
+    /// have no entry.
     pub arg_deps: Vec<Vec<Dep>>,
 }
 

@@ -635,6 +635,7 @@ impl<'a, 's> Walker<'a, 's> {
             merge_deps(&mut deps, rd);
         }
         let is_spawn = matches!(&res, CallRes::External(p) if self.know.is_spawn(p));
+        cf.arg_deps.reserve_exact(c.args.len());
         for (ai, a) in c.args.iter().enumerate() {
             if let Some(cl) = self.handed_closure(a) {
                 if let Some(slot) = self.out.closure_handoff.get_mut(cl as usize) {
@@ -658,6 +659,14 @@ impl<'a, 's> Walker<'a, 's> {
             merge_deps(&mut deps, &ad);
             cf.arg_deps.push(ad);
             self.scan_struct_lits(a);
+        }
+        // Arguments past the last one with dependencies are left out (readers take a missing
+        // entry for an empty one): most calls keep no list at all.
+        while cf.arg_deps.last().is_some_and(Vec::is_empty) {
+            cf.arg_deps.pop();
+        }
+        if cf.arg_deps.is_empty() {
+            cf.arg_deps = Vec::new();
         }
         cf.spawn = is_spawn;
         // The result: a carrier by type, or derived from a carrier (`ctx.child()`).
@@ -1734,7 +1743,14 @@ impl<'a, 's> Walker<'a, 's> {
         self.ix.resolve_ty(ret, &cx)
     }
 
-    fn fns_result(&self, fns: Vec<FnId>, dispatch: bool, self_ty: Option<&RTy>) -> (CallRes, RTy) {
+    fn fns_result(
+        &self,
+        mut fns: Vec<FnId>,
+        dispatch: bool,
+        self_ty: Option<&RTy>,
+    ) -> (CallRes, RTy) {
+        // Kept for the whole run: without the spare room of a list built by pushing.
+        fns.shrink_to_fit();
         let ty = fns
             .first()
             .map(|&f| self.ret_ty(f, self_ty))
