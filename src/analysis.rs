@@ -142,6 +142,14 @@ impl<'g, 's> Analysis<'g, 's> {
 
     fn build_edges(&mut self) {
         let g = &self.gr.graph;
+        // Each node's list is made at its final size (channel edges may add a few).
+        let mut degree = vec![0u32; self.succ.len()];
+        for e in &g.edges {
+            degree[e.from] += 1;
+        }
+        for (s, d) in self.succ.iter_mut().zip(degree) {
+            s.reserve_exact(d as usize);
+        }
         for e in &g.edges {
             let (f, _) = self.node_fn(e.from);
             let via = match (e.kind, e.call) {
@@ -290,12 +298,25 @@ impl<'g, 's> Analysis<'g, 's> {
 
     fn reachability(&mut self) {
         let n = self.succ.len();
-        let mut pred: Vec<Vec<(usize, Via)>> = vec![Vec::new(); n];
-        for (from, es) in self.succ.iter().enumerate() {
-            for &(to, via) in es {
-                pred[to].push((from, via));
+        // Predecessors in one flat list, node by node: `pred(x)` is a slice of it.
+        let mut start = vec![0usize; n + 1];
+        for es in &self.succ {
+            for &(to, _) in es {
+                start[to + 1] += 1;
             }
         }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut flat = vec![(0usize, Via::Closure(0, 0)); start[n]];
+        for (from, es) in self.succ.iter().enumerate() {
+            for &(to, via) in es {
+                flat[fill[to]] = (from, via);
+                fill[to] += 1;
+            }
+        }
+        let pred = |x: usize| &flat[start[x]..start[x + 1]];
         // Towards tools (reverse BFS), remembering the next step.
         let mut q: VecDeque<usize> = VecDeque::new();
         for i in 0..n {
@@ -305,7 +326,7 @@ impl<'g, 's> Analysis<'g, 's> {
             }
         }
         while let Some(x) = q.pop_front() {
-            for &(p, via) in &pred[x] {
+            for &(p, via) in pred(x) {
                 if !self.on_path[p] {
                     self.on_path[p] = true;
                     self.to_tool[p] = Some((x, via));
@@ -352,7 +373,7 @@ impl<'g, 's> Analysis<'g, 's> {
             }
         }
         while let Some(x) = q.pop_front() {
-            for &(p, via) in &pred[x] {
+            for &(p, via) in pred(x) {
                 // A spawned closure that does not re-enter the scope does not pass it on.
                 if let Via::Closure(f, c) = via {
                     if self

@@ -247,6 +247,7 @@ impl ContextModel {
 /// ADTs given to handlers as `State<T>`, `Data<T>`, `Extension<T>`, statics, and every ADT their
 /// fields hold (through `Arc`, `Mutex`, `Option` …).
 fn app_state_adts(ix: &Index, know: &crate::knowledge::Knowledge) -> FxHashSet<DefId> {
+    use rayon::prelude::*;
     let mut seeds: Vec<DefId> = Vec::new();
     // By convention: `AppState`, `ServerState`, `SharedState` …
     for (d, def) in ix.defs.iter().enumerate() {
@@ -254,7 +255,10 @@ fn app_state_adts(ix: &Index, know: &crate::knowledge::Knowledge) -> FxHashSet<D
             seeds.push(d);
         }
     }
-    for f in &ix.fns {
+    // Seeds from every function's parameters, in parallel (the closure below does not depend on
+    // their order).
+    seeds.par_extend(ix.fns.par_iter().flat_map_iter(|f| {
+        let mut seeds = Vec::new();
         // What a WebSocket handler is given besides the socket (warp passes state as a plain value).
         let socket_fn = f.def.params.iter().any(|p| {
             matches!(p.ty.peel(), Ty::Path(path) if know.entry_param_types.iter().any(|e| e == path.last_name()))
@@ -286,7 +290,8 @@ fn app_state_adts(ix: &Index, know: &crate::knowledge::Knowledge) -> FxHashSet<D
                 }
             }
         }
-    }
+        seeds
+    }));
     for def in &ix.defs {
         if let DefKind::Static(s) = def.kind {
             if let Ty::Path(p) = s.ty.peel() {
@@ -330,26 +335,26 @@ fn app_state_adts(ix: &Index, know: &crate::knowledge::Knowledge) -> FxHashSet<D
 fn shared_adts(ix: &Index) -> FxHashSet<DefId> {
     use rayon::prelude::*;
     // Workspace ADTs named inside `Arc<…>`, `State<…>` … of one written type.
-    let visit = |ty: &Ty, m: usize, out: &mut Vec<DefId>| {
-        let mut stack = vec![ty];
-        while let Some(t) = stack.pop() {
-            match t {
-                Ty::Path(p) => {
-                    if let Some(seg) = p.segs.last() {
-                        if matches!(&*seg.name, "Arc" | "State" | "Data" | "Extension" | "Rc") {
-                            if let Some(Ty::Path(inner)) = seg.args.first().map(|a| a.peel()) {
-                                out.extend(ix.adt_of_path(m, inner));
-                            }
+    fn visit(ix: &Index, t: &Ty, m: usize, out: &mut Vec<DefId>) {
+        match t {
+            Ty::Path(p) => {
+                if let Some(seg) = p.segs.last() {
+                    if matches!(&*seg.name, "Arc" | "State" | "Data" | "Extension" | "Rc") {
+                        if let Some(Ty::Path(inner)) = seg.args.first().map(|a| a.peel()) {
+                            out.extend(ix.adt_of_path(m, inner));
                         }
-                        stack.extend(seg.args.iter());
+                    }
+                    for a in &seg.args {
+                        visit(ix, a, m, out);
                     }
                 }
-                Ty::Ref(t) | Ty::Slice(t) => stack.push(t),
-                Ty::Tuple(ts) => stack.extend(ts.iter()),
-                _ => {}
             }
+            Ty::Ref(t) | Ty::Slice(t) => visit(ix, t, m, out),
+            Ty::Tuple(ts) => ts.iter().for_each(|t| visit(ix, t, m, out)),
+            _ => {}
         }
-    };
+    }
+    let visit = |ty: &Ty, m: usize, out: &mut Vec<DefId>| visit(ix, ty, m, out);
     ix.defs
         .par_iter()
         .flat_map_iter(|def| {
