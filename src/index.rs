@@ -478,7 +478,18 @@ impl<'s> Index<'s> {
                         },
                     },
                 },
-                Res::External(p) => Res::External(format!("{p}::{seg}").into()),
+                Res::External(p) => {
+                    // Outside the workspace the rest of the path is taken as written.
+                    let mut s = String::with_capacity(
+                        p.len() + rest[i..].iter().map(|r| r.len() + 2).sum::<usize>(),
+                    );
+                    s.push_str(&p);
+                    for r in &rest[i..] {
+                        s.push_str("::");
+                        s.push_str(r);
+                    }
+                    return PathRes::Res(Res::External(s.into()));
+                }
                 Res::Def(d) => {
                     if let DefKind::Adt(a) = self.defs[d].kind {
                         if let Some(vi) = a.variants.iter().position(|v| &*v.name == seg) {
@@ -530,10 +541,12 @@ impl<'s> Index<'s> {
                 let UseKind::Named(alias) = &u.kind else {
                     continue;
                 };
-                let names: Vec<&str> = u.path.iter().map(|s| &**s).collect();
                 let mut found = false;
                 for ns in [Ns::Types, Ns::Values] {
-                    if let PathRes::Res(r) = self.resolve_names_ex(m, u.global, &names, ns, guess) {
+                    let res = with_strs(u.path.iter().map(|s| &**s), |names| {
+                        self.resolve_names_ex(m, u.global, names, ns, guess)
+                    });
+                    if let PathRes::Res(r) = res {
                         // Do not bind a use to itself (`use foo;` where foo is an extern crate).
                         let scope = &mut self.scopes[m];
                         let map = match ns {
@@ -563,8 +576,10 @@ impl<'s> Index<'s> {
             pending = still;
             for &(m, i) in &globs {
                 let u = &self.modules[m].items.uses[i];
-                let names: Vec<&str> = u.path.iter().map(|s| &**s).collect();
-                match self.resolve_names(m, u.global, &names, Ns::Types) {
+                let res = with_strs(u.path.iter().map(|s| &**s), |names| {
+                    self.resolve_names(m, u.global, names, Ns::Types)
+                });
+                match res {
                     PathRes::Res(Res::Module(src)) if src != m => {
                         let from = self.scopes[src].clone();
                         for (ns, map) in [(Ns::Types, from.types), (Ns::Values, from.values)] {

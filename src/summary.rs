@@ -62,15 +62,7 @@ impl Path {
     }
     /// `f` of the segment names (on the stack when there are few).
     pub fn with_names<R>(&self, f: impl FnOnce(&[&str]) -> R) -> R {
-        let mut buf = [""; 8];
-        if self.segs.len() <= buf.len() {
-            for (b, s) in buf.iter_mut().zip(&self.segs) {
-                *b = &s.name;
-            }
-            return f(&buf[..self.segs.len()]);
-        }
-        let names: Vec<&str> = self.segs.iter().map(|s| &*s.name).collect();
-        f(&names)
+        with_strs(self.segs.iter().map(|s| &*s.name), f)
     }
     pub fn last_name(&self) -> &str {
         self.segs.last().map(|s| &*s.name).unwrap_or("")
@@ -92,6 +84,23 @@ impl Path {
         }
         s
     }
+}
+
+/// `f` of a list of names, put on the stack when there are few.
+pub fn with_strs<'a, R>(
+    names: impl ExactSizeIterator<Item = &'a str>,
+    f: impl FnOnce(&[&str]) -> R,
+) -> R {
+    let mut buf = [""; 8];
+    let n = names.len();
+    if n <= buf.len() {
+        for (b, s) in buf.iter_mut().zip(names) {
+            *b = s;
+        }
+        return f(&buf[..n]);
+    }
+    let names: Vec<&str> = names.collect();
+    f(&names)
 }
 
 /// A type as written, reduced to what resolution needs.
