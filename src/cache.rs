@@ -31,7 +31,7 @@ use crate::diagnostic::Diag;
 use crate::summary::FileSummary;
 
 /// Bumped when the layout of cached data changes in a way the salt would not catch.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 const FILES: &str = "files.bin";
 const RUN: &str = "run.bin";
 const TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\

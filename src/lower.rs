@@ -202,18 +202,17 @@ pub fn lower_path(p: &syn::Path) -> Path {
             .map(|s| PathSeg {
                 name: ident_name(&s.ident),
                 args: match &s.arguments {
-                    syn::PathArguments::AngleBracketed(a) => exact(
-                        each(&a.args)
-                            .filter_map(|g| match g {
-                                syn::GenericArgument::Type(t) => Some(lower_ty(t)),
-                                _ => None,
-                            })
-                            .collect(),
-                    ),
-                    _ => Vec::new(),
+                    syn::PathArguments::AngleBracketed(a) => each(&a.args)
+                        .filter_map(|g| match g {
+                            syn::GenericArgument::Type(t) => Some(lower_ty(t)),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Box::default(),
                 },
             })
-            .collect_exact(),
+            .collect_exact()
+            .into_boxed_slice(),
     }
 }
 
@@ -238,9 +237,9 @@ pub fn lower_ty(t: &syn::Type) -> Ty {
         }
         syn::Type::Reference(r) => Ty::Ref(Box::new(lower_ty(&r.elem))),
         syn::Type::Ptr(r) => Ty::Ref(Box::new(lower_ty(&r.elem))),
-        syn::Type::TraitObject(o) => Ty::Bounds(trait_bounds(each(&o.bounds))),
-        syn::Type::ImplTrait(o) => Ty::Bounds(trait_bounds(each(&o.bounds))),
-        syn::Type::Tuple(t) => Ty::Tuple(each(&t.elems).map(lower_ty).collect_exact()),
+        syn::Type::TraitObject(o) => Ty::Bounds(trait_bounds(each(&o.bounds)).into()),
+        syn::Type::ImplTrait(o) => Ty::Bounds(trait_bounds(each(&o.bounds)).into()),
+        syn::Type::Tuple(t) => Ty::Tuple(each(&t.elems).map(lower_ty).collect_exact().into()),
         syn::Type::Slice(s) => Ty::Slice(Box::new(lower_ty(&s.elem))),
         syn::Type::Array(s) => Ty::Slice(Box::new(lower_ty(&s.elem))),
         syn::Type::Paren(p) => lower_ty(&p.elem),
@@ -936,12 +935,7 @@ impl<'l> BodyBuilder<'l> {
 
     fn call(&mut self, callee: Callee, args: Vec<VExpr>, loc: Loc) -> VExpr {
         let id = self.body.calls.len() as u32;
-        self.body.calls.push(CallSite {
-            callee,
-            args,
-            loc,
-            in_macro: self.macro_stack.last().cloned(),
-        });
+        self.body.calls.push(CallSite { callee, args, loc });
         self.ev(Event::Call(id));
         VExpr::Call(id)
     }
@@ -1162,7 +1156,7 @@ impl<'l> BodyBuilder<'l> {
                 let callee = match &*c.func {
                     Expr::Path(p) => Callee::Path {
                         path: lower_path(&p.path),
-                        qself: p.qself.as_ref().map(|q| lower_ty(&q.ty)),
+                        qself: p.qself.as_ref().map(|q| Box::new(lower_ty(&q.ty))),
                     },
                     other => Callee::Value(self.expr(other)),
                 };

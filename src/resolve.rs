@@ -1787,7 +1787,7 @@ impl<'a, 's> Walker<'a, 's> {
                 };
                 return (res, ty, rt);
             }
-            Callee::Path { path, qself } => self.path_call(path, qself.as_ref(), c),
+            Callee::Path { path, qself } => self.path_call(path, qself.as_deref(), c),
             Callee::Value(v) => match self.eval(v) {
                 RTy::Closure(id) => (CallRes::Closure(id), RTy::Unknown),
                 RTy::FnItem(f) => self.fns_result(vec![f], false, None),
@@ -1880,7 +1880,7 @@ impl<'a, 's> Walker<'a, 's> {
             let st = self.resolve_ty(q);
             let trait_path = Path {
                 global: path.global,
-                segs: path.segs[..path.segs.len().saturating_sub(1)].to_vec(),
+                segs: path.segs[..path.segs.len().saturating_sub(1)].into(),
             };
             let t = if trait_path.segs.is_empty() {
                 None

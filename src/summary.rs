@@ -40,24 +40,24 @@ impl Loc {
 pub struct Path {
     /// Starts with `::`.
     pub global: bool,
-    pub segs: Vec<PathSeg>,
+    pub segs: Box<[PathSeg]>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PathSeg {
     pub name: Name,
     /// Generic arguments written on this segment (types only).
-    pub args: Vec<Ty>,
+    pub args: Box<[Ty]>,
 }
 
 impl Path {
     pub fn single(name: &str) -> Path {
         Path {
             global: false,
-            segs: vec![PathSeg {
+            segs: Box::new([PathSeg {
                 name: name.into(),
-                args: Vec::new(),
-            }],
+                args: Box::default(),
+            }]),
         }
     }
     /// `f` of the segment names (on the stack when there are few).
@@ -110,8 +110,8 @@ pub enum Ty {
     /// `&T`, `&mut T`, `*const T`: references are looked through everywhere.
     Ref(Box<Ty>),
     /// `dyn A + B` or `impl A + B`: the trait bounds.
-    Bounds(Vec<Path>),
-    Tuple(Vec<Ty>),
+    Bounds(Box<[Path]>),
+    Tuple(Box<[Ty]>),
     /// `[T]`, `[T; N]`.
     Slice(Box<Ty>),
     Fn,
@@ -191,6 +191,7 @@ impl VExpr {
         if p.is_single() && p.segs[0].args.is_empty() {
             VExpr::Local(
                 p.segs
+                    .into_vec()
                     .into_iter()
                     .next()
                     .map(|s| s.name)
@@ -227,7 +228,7 @@ impl VExpr {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Callee {
     /// `foo(…)`, `a::b(…)`, `Type::m(…)`, `<T as Trait>::m(…)` (`qself` = `T`).
-    Path { path: Path, qself: Option<Ty> },
+    Path { path: Path, qself: Option<Box<Ty>> },
     /// `recv.name(…)`.
     Method { recv: VExpr, name: Name },
     /// `(expr)(…)` where the callee is not a path.
@@ -239,8 +240,6 @@ pub struct CallSite {
     pub callee: Callee,
     pub args: Vec<VExpr>,
     pub loc: Loc,
-    /// The macro this call was found inside, if any (`tokio::select`).
-    pub in_macro: Option<Name>,
 }
 
 impl CallSite {
