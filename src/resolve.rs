@@ -1635,7 +1635,7 @@ impl<'a, 's> Walker<'a, 's> {
                 }
                 let tn = &self.ix.defs[*d].name;
                 if self.no_workspace_method(name) || self.derived(*d, name) {
-                    Lookup::External(format!("<{tn} as _>::{name}").into())
+                    Lookup::External(smol_str::format_smolstr!("<{tn} as _>::{name}"))
                 } else {
                     Lookup::NotFound(format!(
                         "no method `{name}` found on `{tn}` in the workspace"
@@ -1655,7 +1655,7 @@ impl<'a, 's> Walker<'a, 's> {
                         }
                     }
                 }
-                Lookup::External(format!("{p}::{name}").into())
+                Lookup::External(smol_str::format_smolstr!("{p}::{name}"))
             }
             RTy::Dyn(ts) => {
                 let mut all = Vec::new();
@@ -1674,12 +1674,15 @@ impl<'a, 's> Walker<'a, 's> {
                 if let Some(t) = known_method(recv, name) {
                     return Lookup::Known(t);
                 }
-                Lookup::External(format!("<{} as _>::{name}", self.ix.ty_name(recv)).into())
+                Lookup::External(smol_str::format_smolstr!(
+                    "<{} as _>::{name}",
+                    self.ix.ty_name(recv)
+                ))
             }
             RTy::Tuple(_) | RTy::Iter(_) | RTy::Closure(_) | RTy::FnItem(_) => {
                 match known_method(recv, name) {
                     Some(t) => Lookup::Known(t),
-                    None => Lookup::External(format!("_::{name}").into()),
+                    None => Lookup::External(smol_str::format_smolstr!("_::{name}")),
                 }
             }
             RTy::Unknown => {
@@ -1688,7 +1691,7 @@ impl<'a, 's> Walker<'a, 's> {
                         // `xs.iter().map(…).collect()`: whatever `xs` is, this is an iterator.
                         return Lookup::Known(RTy::Iter(Box::new(RTy::Unknown)));
                     }
-                    Lookup::External(format!("_::{name}").into())
+                    Lookup::External(smol_str::format_smolstr!("_::{name}"))
                 } else {
                     let n = self.ix.methods_by_name.get(name).map_or(0, Vec::len);
                     Lookup::NotFound(format!(

@@ -19,16 +19,24 @@ fn check(a: &Analysis) -> Vec<Finding> {
         return out;
     }
     let n = a.succ.len();
+    // One search per entry; the marks are shared and only the nodes a search touched are reset.
+    let mut seen = vec![false; n];
+    let mut pred: Vec<Option<usize>> = vec![None; n];
+    let mut touched: Vec<usize> = Vec::new();
     for e in 0..n {
         if !a.is_entry[e] || a.node_has_ctx(e) {
             continue;
         }
+        for &x in &touched {
+            seen[x] = false;
+            pred[x] = None;
+        }
+        touched.clear();
         // Search through nodes without a context of their own; stop at other entries (the one
         // nearest the tool reports).
-        let mut seen = vec![false; n];
-        let mut pred: Vec<Option<usize>> = vec![None; n];
         let mut q = std::collections::VecDeque::from([e]);
         seen[e] = true;
+        touched.push(e);
         let mut found = None;
         while let Some(x) = q.pop_front() {
             if a.is_tool[x] {
@@ -41,6 +49,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
                 }
                 seen[s] = true;
                 pred[s] = Some(x);
+                touched.push(s);
                 q.push_back(s);
             }
         }

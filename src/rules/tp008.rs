@@ -19,9 +19,13 @@ pub const RULE: Rule = Rule {
 fn returns_tool_result(a: &Analysis) -> Vec<bool> {
     let ix = &a.gr.ix;
     let mut ret: Vec<bool> = (0..ix.fns.len()).map(|f| a.is_tool[f]).collect();
+    // Only a function that returns the result of one of its calls can change.
+    let candidates: Vec<FnId> = (0..ix.fns.len())
+        .filter(|&f| !ret[f] && a.facts(f).returns.iter().any(|d| matches!(d, Dep::Call(_))))
+        .collect();
     for _ in 0..16 {
         let mut changed = false;
-        for f in 0..ix.fns.len() {
+        for &f in &candidates {
             if ret[f] {
                 continue;
             }
@@ -49,8 +53,19 @@ fn tainted(a: &Analysis, ret: &[bool], f: FnId, d: &Dep) -> bool {
 
 fn check(a: &Analysis) -> Vec<Finding> {
     let ix = &a.gr.ix;
-    let ret = returns_tool_result(a);
     let mut out = Vec::new();
+    // Nothing is sent to everyone: nothing to follow (the common case, spared a scan of every call).
+    let any_sink = a.gr.res.fns.iter().any(|r| {
+        !r.facts.sends_to_all.is_empty()
+            || r.facts
+                .channels
+                .iter()
+                .any(|op| op.dir == ChannelDir::Send && op.broadcast && op.global)
+    });
+    if !any_sink {
+        return out;
+    }
+    let ret = returns_tool_result(a);
     // Per function: the parameters whose values reach a broadcast (helpers).
     let mut broadcast_params: Vec<u64> = vec![0; ix.fns.len()];
     for (f, info) in ix.fns.iter().enumerate() {
@@ -94,6 +109,9 @@ fn check(a: &Analysis) -> Vec<Finding> {
         }
     }
     // Helpers that broadcast a parameter: the call that hands them a tool result.
+    if broadcast_params.iter().all(|&m| m == 0) {
+        return out;
+    }
     for (f, info) in ix.fns.iter().enumerate() {
         let Some(body) = &info.def.body else { continue };
         let r = &a.gr.res.fns[f];
