@@ -95,12 +95,15 @@ pub fn resolve_all(
     let rets = &prepared.rets;
     let fns = (0..ix.fns.len())
         .into_par_iter()
-        .map(|f| match &ix.fns[f].def.body {
+        .map_init(Scratch::default, |scratch, f| match &ix.fns[f].def.body {
             Some(body) => {
                 let mut w = Walker::new(ix, f, model, know, body);
                 w.rets = rets;
                 w.facts = facts;
-                w.run()
+                w.take_scratch(scratch);
+                let out = w.run();
+                w.give_scratch(scratch);
+                out
             }
             None => FnResolution::default(),
         })
@@ -181,7 +184,24 @@ struct Walker<'a, 's> {
     /// Closures passed to `TL.with(…)` of a thread-local: the thread-local's name.
     tl_scope: Vec<Option<Name>>,
     places: Vec<Vec<VExpr>>,
+    /// Emptied scope lists, for the next block.
+    free_scopes: Vec<Vec<Local>>,
     out: FnResolution,
+}
+
+/// A walker's working lists, kept by each worker thread from one function to the next so that
+/// they are not allocated, filled and freed once per function.
+#[derive(Default)]
+struct Scratch {
+    scopes: Vec<Vec<Local>>,
+    free_scopes: Vec<Vec<Local>>,
+    dead: Vec<Local>,
+    call_tys: Vec<RTy>,
+    call_carrier: Vec<bool>,
+    call_deps: Vec<Vec<Dep>>,
+    closure_stack: Vec<u32>,
+    carriers: Vec<u32>,
+    tl_scope: Vec<Option<Name>>,
 }
 
 enum Lookup {
@@ -282,8 +302,60 @@ impl<'a, 's> Walker<'a, 's> {
             fn_ambient: false,
             tl_scope: Vec::new(),
             places: Vec::new(),
+            free_scopes: Vec::new(),
             out: FnResolution::default(),
         }
+    }
+
+    fn take_scratch(&mut self, s: &mut Scratch) {
+        use std::mem::take;
+        self.scopes = take(&mut s.scopes);
+        self.free_scopes = take(&mut s.free_scopes);
+        self.dead = take(&mut s.dead);
+        self.call_tys = take(&mut s.call_tys);
+        self.call_carrier = take(&mut s.call_carrier);
+        self.call_deps = take(&mut s.call_deps);
+        self.closure_stack = take(&mut s.closure_stack);
+        self.carriers = take(&mut s.carriers);
+        self.tl_scope = take(&mut s.tl_scope);
+    }
+
+    /// Hands the working lists back, emptied, for the thread's next function.
+    fn give_scratch(self, s: &mut Scratch) {
+        let Walker {
+            mut scopes,
+            mut free_scopes,
+            mut dead,
+            mut call_tys,
+            mut call_carrier,
+            mut call_deps,
+            mut closure_stack,
+            mut carriers,
+            mut tl_scope,
+            ..
+        } = self;
+        for mut l in scopes.drain(..) {
+            l.clear();
+            free_scopes.push(l);
+        }
+        dead.clear();
+        call_tys.clear();
+        call_carrier.clear();
+        call_deps.clear();
+        closure_stack.clear();
+        carriers.clear();
+        tl_scope.clear();
+        *s = Scratch {
+            scopes,
+            free_scopes,
+            dead,
+            call_tys,
+            call_carrier,
+            call_deps,
+            closure_stack,
+            carriers,
+            tl_scope,
+        };
     }
 
     fn owner(&self) -> usize {
@@ -387,7 +459,7 @@ impl<'a, 's> Walker<'a, 's> {
             })
     }
 
-    fn run(mut self) -> FnResolution {
+    fn run(&mut self) -> FnResolution {
         let body = self.body;
         let n_calls = body.calls.len();
         let n_closures = body.closures.len();
@@ -398,26 +470,30 @@ impl<'a, 's> Walker<'a, 's> {
         self.out.facts.calls = vec![CallFacts::default(); n_calls];
         self.out.facts.closures = vec![ClosureFacts::default(); n_closures];
         self.out.facts.owner_has_carrier = vec![false; n_closures + 1];
-        self.call_tys = vec![RTy::Unknown; n_calls];
-        self.call_carrier = vec![false; n_calls];
-        self.call_deps = vec![Vec::new(); n_calls];
-        self.carriers = vec![0; n_closures + 1];
-        self.tl_scope = vec![None; n_closures];
+        self.call_tys.resize(n_calls, RTy::Unknown);
+        self.call_carrier.resize(n_calls, false);
+        self.call_deps.resize(n_calls, Vec::new());
+        self.carriers.resize(n_closures + 1, 0);
+        self.tl_scope.resize(n_closures, None);
         if self.facts {
             self.places = closure_places(body);
         }
         let mut params_open = true;
         for ev in &body.events {
             match ev {
-                Event::Enter => self.scopes.push(Vec::new()),
+                Event::Enter => {
+                    let scope = self.free_scopes.pop().unwrap_or_default();
+                    self.scopes.push(scope);
+                }
                 Event::Exit => {
-                    if let Some(scope) = self.scopes.pop() {
-                        for l in scope {
+                    if let Some(mut scope) = self.scopes.pop() {
+                        for l in scope.drain(..) {
                             if l.strong {
                                 self.carriers[l.owner] = self.carriers[l.owner].saturating_sub(1);
                             }
                             self.dead.push(l);
                         }
+                        self.free_scopes.push(scope);
                         if self.dead.len() > 64 {
                             self.dead.drain(..self.dead.len() - 32);
                         }
@@ -558,7 +634,7 @@ impl<'a, 's> Walker<'a, 's> {
                 }
             }
         }
-        self.out
+        std::mem::take(&mut self.out)
     }
 
     fn closure_start(&mut self, id: u32) {
