@@ -130,6 +130,8 @@ pub struct FnFacts {
     pub returns: Vec<Dep>,
     /// Bit i: the function returns a carrier derived from parameter i (`fn anchor(tid) -> String`).
     pub returns_carrier: u64,
+    /// Some call of the function is made inside an ambient scope (`calls[k].in_ambient`).
+    pub any_call_in_ambient: bool,
 }
 
 /// For each closure: the places (`ctx`, `req.prompt`) its body uses that are bound outside it.

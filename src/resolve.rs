@@ -634,6 +634,7 @@ impl<'a, 's> Walker<'a, 's> {
                 }
             }
         }
+        self.out.facts.any_call_in_ambient = self.out.facts.calls.iter().any(|c| c.in_ambient);
         std::mem::take(&mut self.out)
     }
 
