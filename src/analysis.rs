@@ -215,27 +215,28 @@ impl<'g, 's> Analysis<'g, 's> {
                     .any(|a| ix.attr_name(info.module, a) == name)
             };
             // Entries: WebSocket parameters, `accept_async` callers, annotations, config.
-            let param_names: Vec<&str> = def.params.iter().filter_map(|p| ty_last(&p.ty)).collect();
-            let mut entry = param_names
-                .iter()
-                .any(|t| know.entry_param_types.iter().any(|e| e == t))
+            let param_names = || def.params.iter().filter_map(|p| ty_last(&p.ty));
+            let mut entry = param_names().any(|t| know.entry_param_types.iter().any(|e| e == t))
                 || know
                     .entry_param_sets
                     .iter()
-                    .any(|set| set.iter().all(|s| param_names.contains(&s.as_str())))
+                    .any(|set| set.iter().all(|s| param_names().any(|t| t == s)))
                 || attr("entry")
                 || configured(&self.cfg.entries.functions);
             if let Owner::Impl(i) = info.owner {
                 if let Some(t) = &ix.impls[i].def.trait_ {
-                    let key = format!("{}::{}", t.last_name(), def.name);
-                    entry |= know.entry_trait_methods.contains(&key);
+                    // `Trait::method`, compared without making the string.
+                    let (tn, mn) = (t.last_name(), &*def.name);
+                    entry |= know.entry_trait_methods.iter().any(|k| {
+                        k.len() == tn.len() + 2 + mn.len()
+                            && k.starts_with(tn)
+                            && k[tn.len()..].starts_with("::")
+                            && k.ends_with(mn)
+                    });
                 }
             }
             if !entry {
-                entry = self.gr.res.fns[f]
-                    .calls
-                    .iter()
-                    .any(|c| matches!(c, CallRes::External(p) if know.is_accept(p)));
+                entry = self.gr.res.fns[f].calls_accept;
             }
             // Tools.
             let non_self_params = def.params.len();

@@ -37,6 +37,8 @@ pub struct FnResolution {
     pub call_owner: Vec<Option<u32>>,
     /// For each closure: the call it is handed to as an argument (call index, argument index).
     pub closure_handoff: Vec<Option<(u32, u32)>>,
+    /// Some call goes to a WebSocket accept function (`accept_async`): the function is an entry.
+    pub calls_accept: bool,
     /// Context facts (carriers, captures, fabrications, shared writes, channels).
     pub facts: FnFacts,
 }
@@ -635,6 +637,11 @@ impl<'a, 's> Walker<'a, 's> {
             }
         }
         self.out.facts.any_call_in_ambient = self.out.facts.calls.iter().any(|c| c.in_ambient);
+        self.out.calls_accept = self
+            .out
+            .calls
+            .iter()
+            .any(|c| matches!(c, CallRes::External(p) if self.know.is_accept(p)));
         std::mem::take(&mut self.out)
     }
 
