@@ -179,6 +179,16 @@ impl FnEdges {
         };
         let r = &res.fns[f];
         let owner_node = |o: Option<u32>| o.map_or(f, |c| base + c as usize);
+        let targets: usize = r
+            .calls
+            .iter()
+            .map(|c| match c {
+                CallRes::Fns { targets, .. } => targets.len(),
+                CallRes::Closure(_) => 1,
+                _ => 0,
+            })
+            .sum();
+        g.edges.reserve_exact(body.closures.len() + targets);
         for (i, c) in body.closures.iter().enumerate() {
             g.edges.push(Edge {
                 from: owner_node(c.parent),
