@@ -171,7 +171,21 @@ struct Walker<'a, 's> {
     module: usize,
     self_ty: Option<RTy>,
     generics: Vec<&'s [Generic]>,
+    /// The working lists (scopes, per-call types, carriers …), kept by the thread between functions.
+    s: Scratch,
+    /// The function body runs inside an ambient context (a thread-local was set).
+    fn_ambient: bool,
+    places: Vec<Vec<VExpr>>,
+    out: FnResolution,
+}
+
+/// A walker's working lists, kept by each worker thread from one function to the next so that
+/// they are not allocated, filled and freed once per function.
+#[derive(Default)]
+struct Scratch {
     scopes: Vec<Vec<Local>>,
+    /// Emptied scope lists, for the next block.
+    free_scopes: Vec<Vec<Local>>,
     /// Locals whose scope ended, newest last: a block's value can name them
     /// (`let e = match r { Ok(out) => Event { out }, … }`).
     dead: Vec<Local>,
@@ -181,29 +195,25 @@ struct Walker<'a, 's> {
     closure_stack: Vec<u32>,
     /// Carriers currently bound, per owner.
     carriers: Vec<u32>,
-    /// The function body runs inside an ambient context (a thread-local was set).
-    fn_ambient: bool,
     /// Closures passed to `TL.with(…)` of a thread-local: the thread-local's name.
     tl_scope: Vec<Option<Name>>,
-    places: Vec<Vec<VExpr>>,
-    /// Emptied scope lists, for the next block.
-    free_scopes: Vec<Vec<Local>>,
-    out: FnResolution,
 }
 
-/// A walker's working lists, kept by each worker thread from one function to the next so that
-/// they are not allocated, filled and freed once per function.
-#[derive(Default)]
-struct Scratch {
-    scopes: Vec<Vec<Local>>,
-    free_scopes: Vec<Vec<Local>>,
-    dead: Vec<Local>,
-    call_tys: Vec<RTy>,
-    call_carrier: Vec<bool>,
-    call_deps: Vec<Vec<Dep>>,
-    closure_stack: Vec<u32>,
-    carriers: Vec<u32>,
-    tl_scope: Vec<Option<Name>>,
+impl Scratch {
+    /// Empties every list, keeping its room (and the scope lists, for reuse).
+    fn clear(&mut self) {
+        for mut l in self.scopes.drain(..) {
+            l.clear();
+            self.free_scopes.push(l);
+        }
+        self.dead.clear();
+        self.call_tys.clear();
+        self.call_carrier.clear();
+        self.call_deps.clear();
+        self.closure_stack.clear();
+        self.carriers.clear();
+        self.tl_scope.clear();
+    }
 }
 
 enum Lookup {
@@ -294,79 +304,30 @@ impl<'a, 's> Walker<'a, 's> {
             module: info.module,
             self_ty,
             generics,
-            scopes: Vec::new(),
-            dead: Vec::new(),
-            call_tys: Vec::new(),
-            call_carrier: Vec::new(),
-            call_deps: Vec::new(),
-            closure_stack: Vec::new(),
-            carriers: Vec::new(),
+            s: Scratch::default(),
             fn_ambient: false,
-            tl_scope: Vec::new(),
             places: Vec::new(),
-            free_scopes: Vec::new(),
             out: FnResolution::default(),
         }
     }
 
     fn take_scratch(&mut self, s: &mut Scratch) {
-        use std::mem::take;
-        self.scopes = take(&mut s.scopes);
-        self.free_scopes = take(&mut s.free_scopes);
-        self.dead = take(&mut s.dead);
-        self.call_tys = take(&mut s.call_tys);
-        self.call_carrier = take(&mut s.call_carrier);
-        self.call_deps = take(&mut s.call_deps);
-        self.closure_stack = take(&mut s.closure_stack);
-        self.carriers = take(&mut s.carriers);
-        self.tl_scope = take(&mut s.tl_scope);
+        self.s = std::mem::take(s);
     }
 
     /// Hands the working lists back, emptied, for the thread's next function.
-    fn give_scratch(self, s: &mut Scratch) {
-        let Walker {
-            mut scopes,
-            mut free_scopes,
-            mut dead,
-            mut call_tys,
-            mut call_carrier,
-            mut call_deps,
-            mut closure_stack,
-            mut carriers,
-            mut tl_scope,
-            ..
-        } = self;
-        for mut l in scopes.drain(..) {
-            l.clear();
-            free_scopes.push(l);
-        }
-        dead.clear();
-        call_tys.clear();
-        call_carrier.clear();
-        call_deps.clear();
-        closure_stack.clear();
-        carriers.clear();
-        tl_scope.clear();
-        *s = Scratch {
-            scopes,
-            free_scopes,
-            dead,
-            call_tys,
-            call_carrier,
-            call_deps,
-            closure_stack,
-            carriers,
-            tl_scope,
-        };
+    fn give_scratch(mut self, s: &mut Scratch) {
+        self.s.clear();
+        *s = self.s;
     }
 
     fn owner(&self) -> usize {
-        self.closure_stack.last().map_or(0, |&c| c as usize + 1)
+        self.s.closure_stack.last().map_or(0, |&c| c as usize + 1)
     }
 
     /// Is a carrier available to code running in `owner`?
     fn owner_ctx(&self, owner: usize) -> bool {
-        if self.carriers[owner] > 0 {
+        if self.s.carriers[owner] > 0 {
             return true;
         }
         if owner == 0 {
@@ -399,7 +360,7 @@ impl<'a, 's> Walker<'a, 's> {
     fn closure_value(&self, v: &VExpr) -> Option<u32> {
         let t = match v {
             VExpr::Closure(id) => return Some(*id),
-            VExpr::Call(id) => self.call_tys.get(*id as usize),
+            VExpr::Call(id) => self.s.call_tys.get(*id as usize),
             VExpr::Local(n) => match self.local(n) {
                 Some(l) => Some(&l.ty),
                 None => return None,
@@ -421,7 +382,7 @@ impl<'a, 's> Walker<'a, 's> {
         // Prefer a context by type or name (`ctx`, `thread_id`) over a value that merely carries one.
         let strong =
             |l: &Local| self.model.is_context(&l.ty) || self.model.is_context_name(&l.name);
-        let mut locals = self.scopes.iter().rev().flat_map(|s| s.iter().rev());
+        let mut locals = self.s.scopes.iter().rev().flat_map(|s| s.iter().rev());
         if let Some(l) = locals.clone().find(|l| visible(l) && strong(l)) {
             return Some(l.name.clone());
         }
@@ -455,7 +416,7 @@ impl<'a, 's> Walker<'a, 's> {
 
     fn in_async(&self) -> bool {
         self.def.is_async
-            || self.closure_stack.iter().any(|&c| {
+            || self.s.closure_stack.iter().any(|&c| {
                 self.closures[c as usize].is_async
                     || self.closures[c as usize].kind == ClosureKind::AsyncBlock
             })
@@ -472,11 +433,11 @@ impl<'a, 's> Walker<'a, 's> {
         self.out.facts.calls = vec![CallFacts::default(); n_calls];
         self.out.facts.closures = vec![ClosureFacts::default(); n_closures];
         self.out.facts.owner_has_carrier = vec![false; n_closures + 1];
-        self.call_tys.resize(n_calls, RTy::Unknown);
-        self.call_carrier.resize(n_calls, false);
-        self.call_deps.resize(n_calls, Vec::new());
-        self.carriers.resize(n_closures + 1, 0);
-        self.tl_scope.resize(n_closures, None);
+        self.s.call_tys.resize(n_calls, RTy::Unknown);
+        self.s.call_carrier.resize(n_calls, false);
+        self.s.call_deps.resize(n_calls, Vec::new());
+        self.s.carriers.resize(n_closures + 1, 0);
+        self.s.tl_scope.resize(n_closures, None);
         if self.facts {
             self.places = closure_places(body);
         }
@@ -484,20 +445,21 @@ impl<'a, 's> Walker<'a, 's> {
         for ev in &body.events {
             match ev {
                 Event::Enter => {
-                    let scope = self.free_scopes.pop().unwrap_or_default();
-                    self.scopes.push(scope);
+                    let scope = self.s.free_scopes.pop().unwrap_or_default();
+                    self.s.scopes.push(scope);
                 }
                 Event::Exit => {
-                    if let Some(mut scope) = self.scopes.pop() {
+                    if let Some(mut scope) = self.s.scopes.pop() {
                         for l in scope.drain(..) {
                             if l.strong {
-                                self.carriers[l.owner] = self.carriers[l.owner].saturating_sub(1);
+                                self.s.carriers[l.owner] =
+                                    self.s.carriers[l.owner].saturating_sub(1);
                             }
-                            self.dead.push(l);
+                            self.s.dead.push(l);
                         }
-                        self.free_scopes.push(scope);
-                        if self.dead.len() > 64 {
-                            self.dead.drain(..self.dead.len() - 32);
+                        self.s.free_scopes.push(scope);
+                        if self.s.dead.len() > 64 {
+                            self.s.dead.drain(..self.s.dead.len() - 32);
                         }
                     }
                 }
@@ -515,7 +477,7 @@ impl<'a, 's> Walker<'a, 's> {
                     let owner = self.owner();
                     if !self.facts {
                         let t = declared.unwrap_or_else(|| self.eval(value));
-                        if let Some(s) = self.scopes.last_mut() {
+                        if let Some(s) = self.s.scopes.last_mut() {
                             s.push(Local {
                                 name: name.clone(),
                                 ty: t,
@@ -535,7 +497,7 @@ impl<'a, 's> Walker<'a, 's> {
                         self.model.is_context_name(name) && !crate::context::is_os_thread_id(&t);
                     let declared_ctx = params_open
                         && owner == 0
-                        && self.scopes.len() == 1
+                        && self.s.scopes.len() == 1
                         && self.def.attrs.iter().any(|a| {
                             self.ix.attr_name(self.module, a) == "propagates"
                                 && a.args.trim() == &**name
@@ -543,7 +505,7 @@ impl<'a, 's> Walker<'a, 's> {
                     let named = named || declared_ctx;
                     let carrier = vc || self.model.carries(&t) || named;
                     let strong = carrier && (named || !self.model.deep_only(&t));
-                    if params_open && owner == 0 && self.scopes.len() == 1 {
+                    if params_open && owner == 0 && self.s.scopes.len() == 1 {
                         if let Some(i) = self
                             .def
                             .params
@@ -564,16 +526,16 @@ impl<'a, 's> Walker<'a, 's> {
                     }
                     self.scan_struct_lits(value);
                     let all_conns = self.is_from_shared_collection(value);
-                    let holder = if params_open && owner == 0 && self.scopes.len() == 1 {
+                    let holder = if params_open && owner == 0 && self.s.scopes.len() == 1 {
                         Holder::Param
                     } else {
                         self.holder_of(value)
                     };
                     if strong {
-                        self.carriers[owner] += 1;
+                        self.s.carriers[owner] += 1;
                         self.out.facts.owner_has_carrier[owner] = true;
                     }
-                    if let Some(s) = self.scopes.last_mut() {
+                    if let Some(s) = self.s.scopes.last_mut() {
                         s.push(Local {
                             name: name.clone(),
                             ty: t,
@@ -598,7 +560,7 @@ impl<'a, 's> Walker<'a, 's> {
                     self.closure_start(*id);
                 }
                 Event::ClosureEnd(_) => {
-                    self.closure_stack.pop();
+                    self.s.closure_stack.pop();
                 }
                 Event::Assign(_) | Event::Return(_) if !self.facts => params_open = false,
                 Event::Assign(a) => {
@@ -611,7 +573,7 @@ impl<'a, 's> Walker<'a, 's> {
                 }
                 Event::Return(v) => {
                     self.scan_struct_lits(v);
-                    if self.closure_stack.is_empty() {
+                    if self.s.closure_stack.is_empty() {
                         let (vc, deps) = self.vfacts(v);
                         if vc {
                             for d in &deps {
@@ -647,7 +609,7 @@ impl<'a, 's> Walker<'a, 's> {
 
     fn closure_start(&mut self, id: u32) {
         if !self.facts {
-            self.closure_stack.push(id);
+            self.s.closure_stack.push(id);
             return;
         }
         let c = id as usize;
@@ -663,7 +625,7 @@ impl<'a, 's> Walker<'a, 's> {
                 cf.scope_of = self.ambient_static(recv).map(|(n, _)| n);
             }
             if matches!(&**name, "with" | "with_borrow_mut" | "with_borrow") {
-                self.tl_scope[c] = self.thread_local(recv);
+                self.s.tl_scope[c] = self.thread_local(recv);
             }
         }
         cf.in_ambient = cf.scope_of.is_some() || (!cf.spawned && self.owner_ambient(parent));
@@ -675,7 +637,7 @@ impl<'a, 's> Walker<'a, 's> {
         }
         self.places[c] = places;
         self.out.facts.closures[c] = cf;
-        self.closure_stack.push(id);
+        self.s.closure_stack.push(id);
     }
 
     fn call_event(&mut self, id: usize, c: &'s CallSite) {
@@ -697,8 +659,8 @@ impl<'a, 's> Walker<'a, 's> {
                 }
             }
             self.out.calls[id] = res;
-            self.out.call_owner[id] = self.closure_stack.last().copied();
-            self.call_tys[id] = ty;
+            self.out.call_owner[id] = self.s.closure_stack.last().copied();
+            self.s.call_tys[id] = ty;
             return;
         }
         let owner = self.owner();
@@ -860,10 +822,10 @@ impl<'a, 's> Walker<'a, 's> {
             self.channel_and_ambient(id, c, recv, name, &recv_ty, &cf, owner);
         }
         self.out.calls[id] = res;
-        self.out.call_owner[id] = self.closure_stack.last().copied();
-        self.call_tys[id] = ty;
-        self.call_carrier[id] = carrier;
-        self.call_deps[id] = deps;
+        self.out.call_owner[id] = self.s.closure_stack.last().copied();
+        self.s.call_tys[id] = ty;
+        self.s.call_carrier[id] = carrier;
+        self.s.call_deps[id] = deps;
         self.out.facts.calls[id] = cf;
     }
 
@@ -957,7 +919,7 @@ impl<'a, 's> Walker<'a, 's> {
                 }
             }
             if know.ambient_read_methods.iter().any(|m| m == &**name) {
-                let o = self.closure_stack.last().copied();
+                let o = self.s.closure_stack.last().copied();
                 self.out.facts.ambient_reads.push((o, key.clone()));
             }
             if know.ambient_write_methods.iter().any(|m| m == &**name) && cf.arg_carrier != 0 {
@@ -994,7 +956,7 @@ impl<'a, 's> Walker<'a, 's> {
     }
 
     fn fabricated_by(&mut self, loc: Loc, what: String, call: Option<u32>) {
-        let owner = self.closure_stack.last().copied();
+        let owner = self.s.closure_stack.last().copied();
         self.out.facts.fabricated.push(Fabricated {
             owner,
             call,
@@ -1004,7 +966,7 @@ impl<'a, 's> Walker<'a, 's> {
     }
 
     fn shared_write(&mut self, loc: Loc, slot: String, value: String) {
-        let owner = self.closure_stack.last().copied();
+        let owner = self.s.closure_stack.last().copied();
         self.out.facts.shared_writes.push(SharedWrite {
             owner,
             loc,
@@ -1022,10 +984,11 @@ impl<'a, 's> Walker<'a, 's> {
         }
         // Inside `TL.with(|c| *c.borrow_mut() = v)` in async code.
         if let Some(tl) = self
+            .s
             .closure_stack
             .iter()
             .rev()
-            .find_map(|&c| self.tl_scope[c as usize].clone())
+            .find_map(|&c| self.s.tl_scope[c as usize].clone())
         {
             if self.in_async() {
                 let v = self.value_text(value);
@@ -1374,8 +1337,8 @@ impl<'a, 's> Walker<'a, 's> {
             VExpr::Call(id) => {
                 let i = *id as usize;
                 (
-                    self.call_carrier.get(i).copied().unwrap_or(false),
-                    self.call_deps.get(i).cloned().unwrap_or_default(),
+                    self.s.call_carrier.get(i).copied().unwrap_or(false),
+                    self.s.call_deps.get(i).cloned().unwrap_or_default(),
                     want_ty.then(|| self.eval(v)),
                 )
             }
@@ -1430,12 +1393,13 @@ impl<'a, 's> Walker<'a, 's> {
     }
 
     fn local(&self, name: &str) -> Option<&Local> {
-        self.scopes
+        self.s
+            .scopes
             .iter()
             .rev()
             .flat_map(|s| s.iter().rev())
             .find(|l| &*l.name == name)
-            .or_else(|| self.dead.iter().rev().find(|l| &*l.name == name))
+            .or_else(|| self.s.dead.iter().rev().find(|l| &*l.name == name))
     }
 
     fn eval(&self, v: &VExpr) -> RTy {
@@ -1469,6 +1433,7 @@ impl<'a, 's> Walker<'a, 's> {
             }
             VExpr::Index(b) => index_ty(&self.eval(b)),
             VExpr::Call(id) => self
+                .s
                 .call_tys
                 .get(*id as usize)
                 .cloned()
