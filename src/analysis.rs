@@ -395,9 +395,10 @@ impl<'g, 's> Analysis<'g, 's> {
         // Code running inside an ambient scope: scope closures and calls made in a scope, and
         // what they call (not through spawns or channels: a new task leaves the scope).
         for (f, r) in self.gr.res.fns.iter().enumerate() {
-            let calls: &[crate::facts::CallFacts] = match r.facts.any_call_in_ambient {
-                true => &r.facts.calls,
-                false => &[],
+            let calls: &[crate::facts::CallFacts] = if r.facts.any_call_in_ambient {
+                &r.facts.calls
+            } else {
+                &[]
             };
             for (k, cf) in calls.iter().enumerate() {
                 if cf.in_ambient {

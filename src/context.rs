@@ -354,7 +354,6 @@ fn shared_adts(ix: &Index) -> FxHashSet<DefId> {
             _ => {}
         }
     }
-    let visit = |ty: &Ty, m: usize, out: &mut Vec<DefId>| visit(ix, ty, m, out);
     ix.defs
         .par_iter()
         .flat_map_iter(|def| {
@@ -362,11 +361,11 @@ fn shared_adts(ix: &Index) -> FxHashSet<DefId> {
             match def.kind {
                 DefKind::Adt(a) => {
                     for f in a.fields.iter() {
-                        visit(&f.ty, def.module, &mut found);
+                        visit(ix, &f.ty, def.module, &mut found);
                     }
                 }
                 DefKind::Static(s) => {
-                    visit(&s.ty, def.module, &mut found);
+                    visit(ix, &s.ty, def.module, &mut found);
                     // A static of a workspace type is shared by every connection.
                     if let Ty::Path(p) = s.ty.peel() {
                         found.extend(ix.adt_of_path(def.module, p));
@@ -379,7 +378,7 @@ fn shared_adts(ix: &Index) -> FxHashSet<DefId> {
         .chain(ix.fns.par_iter().flat_map_iter(|f| {
             let mut found = Vec::new();
             for p in &f.def.params {
-                visit(&p.ty, f.module, &mut found);
+                visit(ix, &p.ty, f.module, &mut found);
             }
             found
         }))

@@ -718,8 +718,7 @@ impl<'s> Index<'s> {
     /// call path (`use threadlint_macros::tool as skill; #[skill]` is `tool`); other attributes
     /// by their last segment.
     pub fn attr_name<'a>(&self, m: ModId, attr: &'a Attr) -> std::borrow::Cow<'a, str> {
-        let names: Vec<&str> = attr.path.iter().map(|s| &**s).collect();
-        if let PathRes::Res(Res::External(p)) = self.resolve_names(m, false, &names, Ns::Types) {
+        if let PathRes::Res(Res::External(p)) = self.resolve_attr(m, attr) {
             if let Some(rest) = p.strip_prefix("threadlint_macros::") {
                 return std::borrow::Cow::Owned(rest.to_string());
             }
@@ -729,11 +728,17 @@ impl<'s> Index<'s> {
 
     /// Is this attribute one of threadlint's (`threadlint_macros::allow`, not rustc's `allow`)?
     pub fn is_threadlint_attr(&self, m: ModId, attr: &Attr) -> bool {
-        let names: Vec<&str> = attr.path.iter().map(|s| &**s).collect();
         matches!(
-            self.resolve_names(m, false, &names, Ns::Types),
+            self.resolve_attr(m, attr),
             PathRes::Res(Res::External(p)) if p.starts_with("threadlint_macros::")
         ) || attr.path.len() >= 2
+    }
+
+    /// An attribute's path resolved from module `m`, like a type path.
+    fn resolve_attr(&self, m: ModId, attr: &Attr) -> PathRes {
+        with_strs(attr.path.iter().map(|s| &**s), |names| {
+            self.resolve_names(m, false, names, Ns::Types)
+        })
     }
 
     pub fn file_of_fn(&self, f: FnId) -> &std::path::Path {

@@ -158,8 +158,6 @@ fn expr_end(e: &Expr) -> Span {
     }
 }
 
-/// The items of a `syn` punctuated list. (`Punctuated::iter` boxes its iterator: an allocation
-/// per loop, more than a million per million lines.)
 /// Collecting into a vector of exactly the iterator's length. `collect` gives room for at least
 /// four elements to any iterator whose length std cannot prove (`syn`'s are among them), and
 /// summaries live for the whole run while most of their lists hold one or two: at 1M lines that
@@ -180,6 +178,8 @@ fn exact<T>(mut v: Vec<T>) -> Vec<T> {
     v
 }
 
+/// The items of a `syn` punctuated list. (`Punctuated::iter` boxes its iterator: an allocation
+/// per loop, more than a million per million lines.)
 fn each<T, P>(p: &Punctuated<T, P>) -> impl DoubleEndedIterator<Item = &T> + ExactSizeIterator {
     p.pairs().map(syn::punctuated::Pair::into_value)
 }
