@@ -322,52 +322,169 @@ struct Pack {
     entries: Vec<PackEntry>,
 }
 
-/// The pack as it is written: the bytes of a serialized [`Pack`], made one entry at a time, a
-/// fresh summary serialized into one reused buffer. (Serializing every summary into a vector of
-/// its own first copied each twice or more while the vectors grew.)
-struct PackOut<'a> {
-    salt: u64,
-    entries: &'a [Used],
+/// The pack being written: the bytes of a serialized [`Pack`], its entries serialized in
+/// chunks. The cache's thread serializes them while the analysis runs, at a low [`Priority`],
+/// and writes each chunk to the file as soon as it and those before it are done; the
+/// thread that waits for the pack ([`Pending::wait`]) raises its priority back and serializes
+/// the chunks still unclaimed. A fresh summary is serialized into one reused buffer, an entry's
+/// bytes straight into its chunk (serializing every summary into a vector of its own first
+/// copied each twice or more while the vectors grew).
+struct PackJob {
+    entries: Vec<Used>,
+    /// Entries per chunk.
+    per_chunk: usize,
+    /// The next chunk to claim.
+    next: AtomicUsize,
+    /// Serialized chunks not yet written.
+    done: Mutex<Vec<Option<postcard::Result<Vec<u8>>>>>,
+    ready: std::sync::Condvar,
+    priority: Priority,
 }
 
-impl Serialize for PackOut<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{Error, SerializeSeq, SerializeStruct};
-        struct Entries<'a>(&'a [Used]);
-        impl Serialize for Entries<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl PackJob {
+    /// About this many chunks: small enough to share out, large enough to cost nothing.
+    const CHUNKS: usize = 64;
+
+    fn new(entries: Vec<Used>) -> PackJob {
+        let per_chunk = entries.len().div_ceil(Self::CHUNKS).max(1);
+        let chunks = entries.len().div_ceil(per_chunk);
+        PackJob {
+            entries,
+            per_chunk,
+            next: AtomicUsize::new(0),
+            done: Mutex::new((0..chunks).map(|_| None).collect()),
+            ready: std::sync::Condvar::new(),
+            priority: Priority::default(),
+        }
+    }
+
+    fn chunks(&self) -> usize {
+        self.entries.len().div_ceil(self.per_chunk)
+    }
+
+    /// Serialize the next unclaimed chunk; `false` when none is left.
+    fn serialize_next(&self, buf: &mut Vec<u8>) -> bool {
+        let i = self.next.fetch_add(1, Relaxed);
+        if i >= self.chunks() {
+            return false;
+        }
+        let from = i * self.per_chunk;
+        let to = (from + self.per_chunk).min(self.entries.len());
+        let bytes = self.entries[from..to]
+            .iter()
+            .try_fold(Vec::new(), |out, u| {
                 #[derive(Serialize)]
                 struct Entry<'a> {
                     path: &'a Path,
                     stamp: Stamp,
                     data: &'a serde_bytes::Bytes,
                 }
-                let mut seq = s.serialize_seq(Some(self.0.len()))?;
-                let mut buf = Vec::new();
-                for u in self.0 {
-                    let data = match &u.data {
-                        UsedData::Stored(bytes) => &bytes[..],
-                        UsedData::Fresh(d) => {
-                            buf.clear();
-                            buf = postcard::to_extend(d, std::mem::take(&mut buf))
-                                .map_err(S::Error::custom)?;
-                            &buf[..]
-                        }
-                    };
-                    seq.serialize_element(&Entry {
-                        path: &u.path,
-                        stamp: u.stamp,
-                        data: serde_bytes::Bytes::new(data),
-                    })?;
+                let data = match &u.data {
+                    UsedData::Stored(bytes) => &bytes[..],
+                    UsedData::Fresh(d) => {
+                        buf.clear();
+                        *buf = postcard::to_extend(d, std::mem::take(buf))?;
+                        &buf[..]
+                    }
+                };
+                let entry = Entry {
+                    path: &u.path,
+                    stamp: u.stamp,
+                    data: serde_bytes::Bytes::new(data),
+                };
+                postcard::to_extend(&entry, out)
+            });
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        done[i] = Some(bytes);
+        self.ready.notify_all();
+        true
+    }
+
+    /// Serialize chunks, and write the pack as its chunks become ready, in order.
+    fn write(&self, salt: u64, w: &mut dyn Write) -> std::io::Result<()> {
+        // `Pack`'s layout: the salt, then the entries as a sequence.
+        postcard_to(w, &salt)?;
+        postcard_to(w, &self.entries.len())?;
+        let mut buf = Vec::new();
+        let mut claiming = true;
+        for i in 0..self.chunks() {
+            let chunk = loop {
+                let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(chunk) = done[i].take() {
+                    break chunk;
                 }
-                seq.end()
+                if claiming {
+                    drop(done);
+                    claiming = self.serialize_next(&mut buf);
+                } else {
+                    // Being serialized by the waiting thread.
+                    drop(self.ready.wait(done));
+                }
+            };
+            w.write_all(&chunk.map_err(std::io::Error::other)?)?;
+        }
+        Ok(())
+    }
+}
+
+/// The cache's thread runs at the lowest priority (`SCHED_IDLE`: it takes only a core the
+/// analysis leaves idle) until the run waits for it — and only where a thread can raise itself
+/// back (root, or an `RLIMIT_NICE` that allows it), tried once on a thread of its own, so that a
+/// busy machine never starves a run that is waiting.
+#[derive(Default)]
+struct Priority {
+    /// 0: normal; 1: lowered; 2: asked to stay normal (the run is waiting).
+    state: std::sync::atomic::AtomicU8,
+}
+
+#[cfg(target_os = "linux")]
+impl Priority {
+    fn set(thread: libc::pthread_t, policy: libc::c_int) -> bool {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: `thread` is live (the current thread, or one whose join handle is held).
+        unsafe { libc::pthread_setschedparam(thread, policy, &param) == 0 }
+    }
+
+    fn current() -> libc::pthread_t {
+        // SAFETY: no preconditions.
+        unsafe { libc::pthread_self() }
+    }
+
+    fn can_raise() -> bool {
+        static CAN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *CAN.get_or_init(|| {
+            std::thread::spawn(|| {
+                let me = Priority::current();
+                Priority::set(me, libc::SCHED_IDLE) && Priority::set(me, libc::SCHED_OTHER)
+            })
+            .join()
+            .unwrap_or(false)
+        })
+    }
+
+    /// On the cache's thread: lower it, unless the run already waits.
+    fn lower_current(&self) {
+        if Priority::can_raise() && Priority::set(Priority::current(), libc::SCHED_IDLE) {
+            let lowered = self.state.compare_exchange(0, 1, Relaxed, Relaxed).is_ok();
+            if !lowered {
+                Priority::set(Priority::current(), libc::SCHED_OTHER);
             }
         }
-        let mut st = s.serialize_struct("Pack", 2)?;
-        st.serialize_field("salt", &self.salt)?;
-        st.serialize_field("entries", &Entries(self.entries))?;
-        st.end()
     }
+
+    /// On the waiting thread: raise the cache's thread back.
+    fn raise<T>(&self, h: &std::thread::JoinHandle<T>) {
+        use std::os::unix::thread::JoinHandleExt;
+        if self.state.swap(2, Relaxed) == 1 {
+            Priority::set(h.as_pthread_t(), libc::SCHED_OTHER);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+impl Priority {
+    fn lower_current(&self) {}
+    fn raise<T>(&self, _: &std::thread::JoinHandle<T>) {}
 }
 
 /// Serialize `value` straight into `w`.
@@ -485,39 +602,41 @@ impl FileCache {
         if unchanged == entries.len() && unchanged == self.old.len() {
             return (stats, Pending::default());
         }
-        let (at, options) = (self.at, self.options);
-        let old = self.old;
+        // By bytes: comparing paths component by component cost milliseconds here.
+        entries.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
+        entries.dedup_by(|a, b| a.path == b.path);
+        let job = Arc::new(PackJob::new(entries));
+        let (at, options, old, pack) = (self.at, self.options, self.old, job.clone());
         let write = move || {
+            pack.priority.lower_current();
             // The old entries are freed here too, off the analysis' path.
             drop(old);
-            entries.sort_by(|a, b| a.path.cmp(&b.path));
-            entries.dedup_by(|a, b| a.path == b.path);
             // Streamed to the file: the pack is as large as all summaries together.
-            at.write(FILES, &["files", &options], |salt, w| {
-                postcard_to(
-                    w,
-                    &PackOut {
-                        salt,
-                        entries: &entries,
-                    },
-                )
-            });
+            at.write(FILES, &["files", &options], |salt, w| pack.write(salt, w));
+            // Written, or it failed: the waiting thread has nothing left to serialize.
+            pack.next.store(pack.chunks(), Relaxed);
         };
         let handle = std::thread::Builder::new()
             .name("threadlint-cache".into())
-            .spawn(write);
-        (stats, Pending(Mutex::new(handle.ok())))
+            .spawn(write)
+            .ok();
+        (stats, Pending(Mutex::new(handle.map(|h| (h, job)))))
     }
 }
 
 /// A cache write going on in the background: waited for by [`Pending::wait`], or when dropped.
 #[derive(Default)]
-pub struct Pending(Mutex<Option<std::thread::JoinHandle<()>>>);
+pub struct Pending(Mutex<Option<(std::thread::JoinHandle<()>, Arc<PackJob>)>>);
 
 impl Pending {
+    /// Finish the write: its thread back at normal priority, and this one serializing the
+    /// chunks it has not reached.
     pub fn wait(&self) {
-        let handle = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(h) = handle {
+        let pending = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some((h, job)) = pending {
+            job.priority.raise(&h);
+            let mut buf = Vec::new();
+            while job.serialize_next(&mut buf) {}
             let _ = h.join();
         }
     }
@@ -627,7 +746,7 @@ impl RunRecord {
 mod tests {
     use super::*;
 
-    /// The pack written one entry at a time is byte for byte a serialized [`Pack`] (which is how
+    /// The pack written one chunk at a time is byte for byte a serialized [`Pack`] (which is how
     /// it is read), for fresh and reused entries alike.
     #[test]
     fn streamed_pack_is_a_serialized_pack() {
@@ -674,14 +793,7 @@ mod tests {
             },
         ];
         let mut streamed = Vec::new();
-        postcard_to(
-            &mut streamed,
-            &PackOut {
-                salt: 42,
-                entries: &used,
-            },
-        )
-        .unwrap();
+        PackJob::new(used).write(42, &mut streamed).unwrap();
         let pack: Pack = postcard::from_bytes(&streamed).unwrap();
         assert_eq!(pack.salt, 42);
         let paths: Vec<_> = pack.entries.iter().map(|e| e.path.clone()).collect();
