@@ -260,6 +260,9 @@ pub struct Reader<'c> {
     pub follow_symlinks: bool,
     /// The real location of each folder files were read from (`None`: it cannot be resolved).
     pub real_dirs: Mutex<FxHashMap<PathBuf, Option<PathBuf>>>,
+    /// Whether each module-file candidate looked for is a file: asked while files are parsed
+    /// in parallel, and answered from here when the module tree is built.
+    pub is_file: Mutex<FxHashMap<PathBuf, bool>>,
 }
 
 impl Reader<'_> {
@@ -286,6 +289,16 @@ impl Reader<'_> {
             return None;
         }
         Some(real)
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        let lock = || self.is_file.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&known) = lock().get(path) {
+            return known;
+        }
+        let is = path.is_file();
+        lock().insert(path.to_path_buf(), is);
+        is
     }
 
     fn real_dir(&self, dir: &Path) -> Option<PathBuf> {
@@ -531,6 +544,7 @@ fn child_candidates(
 
 /// Out-of-line children of a parsed file: (decl, candidates).
 fn file_children(
+    reader: &Reader,
     summary: &FileSummary,
     file: &Path,
     children_dir: &Path,
@@ -552,7 +566,7 @@ fn file_children(
                 None => {
                     if let Some(found) = child_candidates(&dir, file_dir, top, d)
                         .into_iter()
-                        .find(|(p, _)| p.is_file())
+                        .find(|(p, _)| reader.is_file(p))
                     {
                         out.push(found);
                     }
@@ -595,7 +609,7 @@ fn load_all(roots: Vec<PathBuf>, reader: &Reader) -> HashMap<PathBuf, FileResult
         scope.spawn(move |scope| {
             let r = load_file(&path, reader);
             if let Some(s) = &r.summary {
-                for (child, dir) in file_children(s, &path, &children_dir) {
+                for (child, dir) in file_children(reader, s, &path, &children_dir) {
                     visit(scope, child, dir, reader, results, seen);
                 }
             }
@@ -714,7 +728,7 @@ impl TreeBuilder<'_> {
                     }
                     None => {
                         let cands = child_candidates(&dir, &file_dir, top, &d);
-                        let found = cands.iter().find(|(p, _)| p.is_file()).cloned();
+                        let found = cands.iter().find(|(p, _)| self.reader.is_file(p)).cloned();
                         if !dry_run {
                             self.absent.extend(
                                 cands
@@ -831,6 +845,7 @@ pub fn parse_project(
         inside,
         follow_symlinks,
         real_dirs: Mutex::default(),
+        is_file: Mutex::default(),
     };
     let results = load_all(roots, &reader);
     let mut tb = TreeBuilder {
