@@ -323,27 +323,36 @@ struct Pack {
 }
 
 /// The pack being written: the bytes of a serialized [`Pack`], its entries serialized in
-/// chunks. The cache's thread serializes them while the analysis runs, at a low [`Priority`],
-/// and writes each chunk to the file as soon as it and those before it are done; the
-/// thread that waits for the pack ([`Pending::wait`]) raises its priority back and serializes
-/// the chunks still unclaimed. A fresh summary is serialized into one reused buffer, an entry's
-/// bytes straight into its chunk (serializing every summary into a vector of its own first
-/// copied each twice or more while the vectors grew).
+/// chunks. The cache's thread serializes chunks while the analysis runs, at a low [`Priority`],
+/// and writes each one as soon as it and those before it are done; the thread that waits for
+/// the pack ([`Pending::wait`]) raises that priority back and serializes chunks too. No chunk is
+/// claimed more than [`PackJob::AHEAD`] chunks past the last one written, so the pack is
+/// streamed, not held whole. A fresh summary is serialized into one reused buffer, an entry's
+/// bytes straight into its chunk.
 struct PackJob {
     entries: Vec<Used>,
     /// Entries per chunk.
     per_chunk: usize,
-    /// The next chunk to claim.
-    next: AtomicUsize,
-    /// Serialized chunks not yet written.
-    done: Mutex<Vec<Option<postcard::Result<Vec<u8>>>>>,
-    ready: std::sync::Condvar,
+    slots: Mutex<Slots>,
+    /// Signalled when a chunk is stored or written, and when the job is called off.
+    changed: std::sync::Condvar,
     priority: Priority,
+}
+
+struct Slots {
+    /// The next chunk to claim (set to the number of chunks to call the job off).
+    next: usize,
+    /// Chunks written to the file so far.
+    written: usize,
+    /// Chunks serialized and not yet written.
+    ready: Vec<Option<postcard::Result<Vec<u8>>>>,
 }
 
 impl PackJob {
     /// About this many chunks: small enough to share out, large enough to cost nothing.
     const CHUNKS: usize = 64;
+    /// How far past the last chunk written a chunk may be claimed.
+    const AHEAD: usize = 4;
 
     fn new(entries: Vec<Used>) -> PackJob {
         let per_chunk = entries.len().div_ceil(Self::CHUNKS).max(1);
@@ -351,97 +360,160 @@ impl PackJob {
         PackJob {
             entries,
             per_chunk,
-            next: AtomicUsize::new(0),
-            done: Mutex::new((0..chunks).map(|_| None).collect()),
-            ready: std::sync::Condvar::new(),
+            slots: Mutex::new(Slots {
+                next: 0,
+                written: 0,
+                ready: (0..chunks).map(|_| None).collect(),
+            }),
+            changed: std::sync::Condvar::new(),
             priority: Priority::default(),
         }
     }
 
-    fn chunks(&self) -> usize {
-        self.entries.len().div_ceil(self.per_chunk)
+    fn slots(&self) -> std::sync::MutexGuard<'_, Slots> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Serialize the next unclaimed chunk; `false` when none is left.
-    fn serialize_next(&self, buf: &mut Vec<u8>) -> bool {
-        let i = self.next.fetch_add(1, Relaxed);
-        if i >= self.chunks() {
-            return false;
+    /// Claim the next chunk, waiting while it would be too far ahead of the file; `None` when
+    /// every chunk is claimed or the job was called off.
+    fn claim(&self) -> Option<usize> {
+        let mut s = self.slots();
+        loop {
+            if s.next >= s.ready.len() {
+                return None;
+            }
+            if s.next < s.written + Self::AHEAD {
+                s.next += 1;
+                return Some(s.next - 1);
+            }
+            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
         }
+    }
+
+    /// Serialize chunk `i` and store it for the writer. A panic while serializing stores an
+    /// error (the writer must not wait for the chunk forever).
+    fn serialize(&self, i: usize, buf: &mut Vec<u8>) {
         let from = i * self.per_chunk;
         let to = (from + self.per_chunk).min(self.entries.len());
-        let bytes = self.entries[from..to]
-            .iter()
-            .try_fold(Vec::new(), |out, u| {
-                #[derive(Serialize)]
-                struct Entry<'a> {
-                    path: &'a Path,
-                    stamp: Stamp,
-                    data: &'a serde_bytes::Bytes,
-                }
-                let data = match &u.data {
-                    UsedData::Stored(bytes) => &bytes[..],
-                    UsedData::Fresh(d) => {
-                        buf.clear();
-                        *buf = postcard::to_extend(d, std::mem::take(buf))?;
-                        &buf[..]
+        let serialize = || {
+            self.entries[from..to]
+                .iter()
+                .try_fold(Vec::new(), |out, u| {
+                    #[derive(Serialize)]
+                    struct Entry<'a> {
+                        path: &'a Path,
+                        stamp: Stamp,
+                        data: &'a serde_bytes::Bytes,
                     }
-                };
-                let entry = Entry {
-                    path: &u.path,
-                    stamp: u.stamp,
-                    data: serde_bytes::Bytes::new(data),
-                };
-                postcard::to_extend(&entry, out)
-            });
-        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
-        done[i] = Some(bytes);
-        self.ready.notify_all();
-        true
+                    let data = match &u.data {
+                        UsedData::Stored(bytes) => &bytes[..],
+                        UsedData::Fresh(d) => {
+                            buf.clear();
+                            *buf = postcard::to_extend(d, std::mem::take(buf))?;
+                            &buf[..]
+                        }
+                    };
+                    let entry = Entry {
+                        path: &u.path,
+                        stamp: u.stamp,
+                        data: serde_bytes::Bytes::new(data),
+                    };
+                    postcard::to_extend(&entry, out)
+                })
+        };
+        let bytes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(serialize))
+            .unwrap_or(Err(postcard::Error::SerializeBufferFull));
+        self.slots().ready[i] = Some(bytes);
+        self.changed.notify_all();
     }
 
-    /// Serialize chunks, and write the pack as its chunks become ready, in order.
-    fn write(&self, salt: u64, w: &mut dyn Write) -> std::io::Result<()> {
+    /// Serialize chunks until all are claimed (the waiting thread's share of the work).
+    fn help(&self) {
+        let mut buf = Vec::new();
+        while let Some(i) = self.claim() {
+            self.serialize(i, &mut buf);
+        }
+    }
+
+    /// Call the job off: nothing more is claimed.
+    fn stop(&self) {
+        let mut s = self.slots();
+        s.next = s.ready.len();
+        drop(s);
+        self.changed.notify_all();
+    }
+
+    /// Write the pack, serializing chunks while any are left to claim and taking each one, in
+    /// order, as soon as it is ready.
+    fn write_to(&self, salt: u64, w: &mut dyn Write) -> std::io::Result<()> {
         // `Pack`'s layout: the salt, then the entries as a sequence.
         postcard_to(w, &salt)?;
         postcard_to(w, &self.entries.len())?;
         let mut buf = Vec::new();
-        let mut claiming = true;
-        for i in 0..self.chunks() {
+        let chunks = self.slots().ready.len();
+        for i in 0..chunks {
             let chunk = loop {
-                let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(chunk) = done[i].take() {
+                let mut s = self.slots();
+                if let Some(chunk) = s.ready[i].take() {
                     break chunk;
                 }
-                if claiming {
-                    drop(done);
-                    claiming = self.serialize_next(&mut buf);
+                if s.next == i {
+                    // Not claimed yet: this thread serializes it.
+                    s.next += 1;
+                    drop(s);
+                    self.serialize(i, &mut buf);
                 } else {
-                    // Being serialized by the waiting thread.
-                    drop(self.ready.wait(done));
+                    // Being serialized by another thread.
+                    drop(self.changed.wait(s));
                 }
             };
             w.write_all(&chunk.map_err(std::io::Error::other)?)?;
+            self.slots().written = i + 1;
+            self.changed.notify_all();
+            // Serialize ahead while the waiting thread is not helping yet.
+            if let Some(next) = self.claim_ahead() {
+                self.serialize(next, &mut buf);
+            }
         }
         Ok(())
     }
+
+    /// The next chunk, when it can be claimed without waiting.
+    fn claim_ahead(&self) -> Option<usize> {
+        let mut s = self.slots();
+        (s.next < s.ready.len() && s.next < s.written + Self::AHEAD).then(|| {
+            s.next += 1;
+            s.next - 1
+        })
+    }
 }
 
-/// The cache's thread runs at the lowest priority (`SCHED_IDLE`: it takes only a core the
-/// analysis leaves idle) until the run waits for it — and only where a thread can raise itself
-/// back (root, or an `RLIMIT_NICE` that allows it), tried once on a thread of its own, so that a
-/// busy machine never starves a run that is waiting.
+/// How the cache's thread is scheduled. While the analysis runs it is `SCHED_IDLE`: it gets the
+/// cores the analysis leaves idle (and a tiny share of the others) instead of an equal share.
+/// When the run waits for it, it is raised back. It is lowered only when it runs under the
+/// normal policy and a thread can raise itself back from `SCHED_IDLE` (root, or an
+/// `RLIMIT_NICE` that allows it: tried once, on a thread of its own), so that a busy machine
+/// never starves a run that waits for it.
 #[derive(Default)]
 struct Priority {
-    /// 0: normal; 1: lowered; 2: asked to stay normal (the run is waiting).
+    #[cfg(target_os = "linux")]
     state: std::sync::atomic::AtomicU8,
 }
 
 #[cfg(target_os = "linux")]
 impl Priority {
+    const NORMAL: u8 = 0;
+    const LOWERED: u8 = 1;
+    /// The run waits: the thread stays (or is put back) at normal priority.
+    const RAISED: u8 = 2;
+    /// The thread's work is done (it may have exited).
+    const DONE: u8 = 3;
+
     fn set(thread: libc::pthread_t, policy: libc::c_int) -> bool {
         let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: `thread` is live (the current thread, or one whose join handle is held).
+        // SAFETY: `thread` is the current thread, or one that is neither joined nor detached
+        // (its join handle is held) and still inside its work (state `LOWERED`); `param` is a
+        // valid parameter block.
         unsafe { libc::pthread_setschedparam(thread, policy, &param) == 0 }
     }
 
@@ -464,18 +536,36 @@ impl Priority {
 
     /// On the cache's thread: lower it, unless the run already waits.
     fn lower_current(&self) {
-        if Priority::can_raise() && Priority::set(Priority::current(), libc::SCHED_IDLE) {
-            let lowered = self.state.compare_exchange(0, 1, Relaxed, Relaxed).is_ok();
-            if !lowered {
+        use std::sync::atomic::Ordering::SeqCst;
+        // SAFETY: no preconditions.
+        let normal = unsafe { libc::sched_getscheduler(0) } == libc::SCHED_OTHER;
+        if !normal || !Priority::can_raise() {
+            return;
+        }
+        let mine = self
+            .state
+            .compare_exchange(Self::NORMAL, Self::LOWERED, SeqCst, SeqCst);
+        if mine.is_ok() && Priority::set(Priority::current(), libc::SCHED_IDLE) {
+            // Raised while lowering: the raise may have come first.
+            if self.state.load(SeqCst) != Self::LOWERED {
                 Priority::set(Priority::current(), libc::SCHED_OTHER);
             }
         }
     }
 
+    /// On the cache's thread, when its work is done.
+    fn done(&self) {
+        self.state
+            .store(Self::DONE, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// On the waiting thread: raise the cache's thread back.
     fn raise<T>(&self, h: &std::thread::JoinHandle<T>) {
         use std::os::unix::thread::JoinHandleExt;
-        if self.state.swap(2, Relaxed) == 1 {
+        let was = self
+            .state
+            .swap(Self::RAISED, std::sync::atomic::Ordering::SeqCst);
+        if was == Self::LOWERED {
             Priority::set(h.as_pthread_t(), libc::SCHED_OTHER);
         }
     }
@@ -484,6 +574,7 @@ impl Priority {
 #[cfg(not(target_os = "linux"))]
 impl Priority {
     fn lower_current(&self) {}
+    fn done(&self) {}
     fn raise<T>(&self, _: &std::thread::JoinHandle<T>) {}
 }
 
@@ -603,18 +694,22 @@ impl FileCache {
             return (stats, Pending::default());
         }
         // By bytes: comparing paths component by component cost milliseconds here.
-        entries.sort_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
-        entries.dedup_by(|a, b| a.path == b.path);
+        entries.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
+        entries.dedup_by(|a, b| a.path.as_os_str() == b.path.as_os_str());
         let job = Arc::new(PackJob::new(entries));
         let (at, options, old, pack) = (self.at, self.options, self.old, job.clone());
         let write = move || {
-            pack.priority.lower_current();
             // The old entries are freed here too, off the analysis' path.
             drop(old);
-            // Streamed to the file: the pack is as large as all summaries together.
-            at.write(FILES, &["files", &options], |salt, w| pack.write(salt, w));
-            // Written, or it failed: the waiting thread has nothing left to serialize.
-            pack.next.store(pack.chunks(), Relaxed);
+            // Streamed to the file: the pack is as large as all summaries together. Lowered
+            // only here, past the folder's tag lock (which the run record takes too).
+            at.write(FILES, &["files", &options], |salt, w| {
+                pack.priority.lower_current();
+                pack.write_to(salt, w)
+            });
+            pack.priority.done();
+            // Written, or it failed: nothing is left to serialize.
+            pack.stop();
         };
         let handle = std::thread::Builder::new()
             .name("threadlint-cache".into())
@@ -635,8 +730,7 @@ impl Pending {
         let pending = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some((h, job)) = pending {
             job.priority.raise(&h);
-            let mut buf = Vec::new();
-            while job.serialize_next(&mut buf) {}
+            job.help();
             let _ = h.join();
         }
     }
@@ -793,7 +887,7 @@ mod tests {
             },
         ];
         let mut streamed = Vec::new();
-        PackJob::new(used).write(42, &mut streamed).unwrap();
+        PackJob::new(used).write_to(42, &mut streamed).unwrap();
         let pack: Pack = postcard::from_bytes(&streamed).unwrap();
         assert_eq!(pack.salt, 42);
         let paths: Vec<_> = pack.entries.iter().map(|e| e.path.clone()).collect();
@@ -806,5 +900,84 @@ mod tests {
         let back: FileData = postcard::from_bytes(&pack.entries[0].data).unwrap();
         assert_eq!(format!("{back:?}"), format!("{fresh:?}"));
         assert_eq!(postcard::to_stdvec(&pack).unwrap(), streamed);
+    }
+
+    /// Many chunks, serialized by the writer and a helper at once (as when the run waits for
+    /// the pack), and no entries at all: still exactly a serialized [`Pack`], entries in order.
+    #[test]
+    fn pack_written_by_two_threads_is_a_serialized_pack() {
+        let stamp = Stamp {
+            meta: Meta {
+                len: 1,
+                mtime: 1,
+                ctime: 1,
+            },
+            hash: 9,
+        };
+        for n in [0usize, 1, 63, 64, 65, 1000] {
+            let used: Vec<Used> = (0..n)
+                .map(|i| Used {
+                    path: format!("f{i:04}.rs").into(),
+                    stamp,
+                    data: if i % 3 == 0 {
+                        UsedData::Fresh(FileData {
+                            summary: None,
+                            diags: Vec::new(),
+                        })
+                    } else {
+                        UsedData::Stored(vec![i as u8; i % 50])
+                    },
+                })
+                .collect();
+            let job = Arc::new(PackJob::new(used));
+            let helper = {
+                let job = job.clone();
+                std::thread::spawn(move || job.help())
+            };
+            let mut streamed = Vec::new();
+            job.write_to(7, &mut streamed).unwrap();
+            job.stop();
+            helper.join().unwrap();
+            let pack: Pack = postcard::from_bytes(&streamed).unwrap();
+            assert_eq!(pack.salt, 7);
+            assert_eq!(pack.entries.len(), n);
+            for (i, e) in pack.entries.iter().enumerate() {
+                assert_eq!(e.path, Path::new(&format!("f{i:04}.rs")));
+                if i % 3 != 0 {
+                    assert_eq!(e.data, vec![i as u8; i % 50]);
+                }
+            }
+            assert_eq!(postcard::to_stdvec(&pack).unwrap(), streamed);
+        }
+    }
+
+    /// A pack whose writer fails (or never starts) lets the waiting thread go: nothing is left
+    /// to claim once the job is called off.
+    #[test]
+    fn a_stopped_pack_releases_its_helper() {
+        let used: Vec<Used> = (0..500)
+            .map(|i| Used {
+                path: format!("f{i}.rs").into(),
+                stamp: Stamp {
+                    meta: Meta {
+                        len: 1,
+                        mtime: 1,
+                        ctime: 1,
+                    },
+                    hash: 1,
+                },
+                data: UsedData::Stored(vec![1; 10]),
+            })
+            .collect();
+        let job = Arc::new(PackJob::new(used));
+        let helper = {
+            let job = job.clone();
+            // Claims up to the limit ahead of the file, then waits for a writer that never comes.
+            std::thread::spawn(move || job.help())
+        };
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        job.stop();
+        helper.join().unwrap();
+        assert!(job.claim().is_none());
     }
 }
