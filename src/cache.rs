@@ -346,6 +346,9 @@ struct Slots {
     written: usize,
     /// Chunks serialized and not yet written.
     ready: Vec<Option<postcard::Result<Vec<u8>>>>,
+    /// Buffers of chunks already written, to serialize the next ones into (a chunk's buffer
+    /// grown from empty was copied about twice over).
+    spare: Vec<Vec<u8>>,
 }
 
 impl PackJob {
@@ -364,6 +367,7 @@ impl PackJob {
                 next: 0,
                 written: 0,
                 ready: (0..chunks).map(|_| None).collect(),
+                spare: Vec::new(),
             }),
             changed: std::sync::Condvar::new(),
             priority: Priority::default(),
@@ -395,31 +399,30 @@ impl PackJob {
     fn serialize(&self, i: usize, buf: &mut Vec<u8>) {
         let from = i * self.per_chunk;
         let to = (from + self.per_chunk).min(self.entries.len());
+        let out = self.slots().spare.pop().unwrap_or_default();
         let serialize = || {
-            self.entries[from..to]
-                .iter()
-                .try_fold(Vec::new(), |out, u| {
-                    #[derive(Serialize)]
-                    struct Entry<'a> {
-                        path: &'a Path,
-                        stamp: Stamp,
-                        data: &'a serde_bytes::Bytes,
+            self.entries[from..to].iter().try_fold(out, |out, u| {
+                #[derive(Serialize)]
+                struct Entry<'a> {
+                    path: &'a Path,
+                    stamp: Stamp,
+                    data: &'a serde_bytes::Bytes,
+                }
+                let data = match &u.data {
+                    UsedData::Stored(bytes) => &bytes[..],
+                    UsedData::Fresh(d) => {
+                        buf.clear();
+                        *buf = postcard::to_extend(d, std::mem::take(buf))?;
+                        &buf[..]
                     }
-                    let data = match &u.data {
-                        UsedData::Stored(bytes) => &bytes[..],
-                        UsedData::Fresh(d) => {
-                            buf.clear();
-                            *buf = postcard::to_extend(d, std::mem::take(buf))?;
-                            &buf[..]
-                        }
-                    };
-                    let entry = Entry {
-                        path: &u.path,
-                        stamp: u.stamp,
-                        data: serde_bytes::Bytes::new(data),
-                    };
-                    postcard::to_extend(&entry, out)
-                })
+                };
+                let entry = Entry {
+                    path: &u.path,
+                    stamp: u.stamp,
+                    data: serde_bytes::Bytes::new(data),
+                };
+                postcard::to_extend(&entry, out)
+            })
         };
         let bytes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(serialize))
             .unwrap_or(Err(postcard::Error::SerializeBufferFull));
@@ -467,8 +470,13 @@ impl PackJob {
                     drop(self.changed.wait(s));
                 }
             };
-            w.write_all(&chunk.map_err(std::io::Error::other)?)?;
-            self.slots().written = i + 1;
+            let mut chunk = chunk.map_err(std::io::Error::other)?;
+            w.write_all(&chunk)?;
+            chunk.clear();
+            let mut s = self.slots();
+            s.written = i + 1;
+            s.spare.push(chunk);
+            drop(s);
             self.changed.notify_all();
             // Serialize ahead while the waiting thread is not helping yet.
             if let Some(next) = self.claim_ahead() {
