@@ -351,6 +351,21 @@ struct Slots {
     spare: Vec<Vec<u8>>,
 }
 
+impl Slots {
+    /// Every chunk is claimed (or the job was called off).
+    fn all_claimed(&self) -> bool {
+        self.next >= self.ready.len()
+    }
+
+    /// The next chunk, unless it would be too far ahead of the file.
+    fn claim(&mut self) -> Option<usize> {
+        (!self.all_claimed() && self.next < self.written + PackJob::AHEAD).then(|| {
+            self.next += 1;
+            self.next - 1
+        })
+    }
+}
+
 impl PackJob {
     /// About this many chunks: small enough to share out, large enough to cost nothing.
     const CHUNKS: usize = 64;
@@ -382,16 +397,13 @@ impl PackJob {
     /// every chunk is claimed or the job was called off.
     fn claim(&self) -> Option<usize> {
         let mut s = self.slots();
-        loop {
-            if s.next >= s.ready.len() {
-                return None;
-            }
-            if s.next < s.written + Self::AHEAD {
-                s.next += 1;
-                return Some(s.next - 1);
+        while !s.all_claimed() {
+            if let Some(i) = s.claim() {
+                return Some(i);
             }
             s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
         }
+        None
     }
 
     /// Serialize chunk `i` and store it for the writer. A panic while serializing stores an
@@ -461,8 +473,9 @@ impl PackJob {
                     break chunk;
                 }
                 if s.next == i {
-                    // Not claimed yet: this thread serializes it.
-                    s.next += 1;
+                    // Not claimed yet (and never too far ahead: `i` is the next to write).
+                    let claimed = s.claim();
+                    debug_assert_eq!(claimed, Some(i));
                     drop(s);
                     self.serialize(i, &mut buf);
                 } else {
@@ -479,20 +492,12 @@ impl PackJob {
             drop(s);
             self.changed.notify_all();
             // Serialize ahead while the waiting thread is not helping yet.
-            if let Some(next) = self.claim_ahead() {
+            let ahead = self.slots().claim();
+            if let Some(next) = ahead {
                 self.serialize(next, &mut buf);
             }
         }
         Ok(())
-    }
-
-    /// The next chunk, when it can be claimed without waiting.
-    fn claim_ahead(&self) -> Option<usize> {
-        let mut s = self.slots();
-        (s.next < s.ready.len() && s.next < s.written + Self::AHEAD).then(|| {
-            s.next += 1;
-            s.next - 1
-        })
     }
 }
 
