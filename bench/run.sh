@@ -10,14 +10,14 @@
 # RUNS times each (median wall time; peak RSS is the largest seen), and print a Markdown table. Floor,
 # cold and no-cache runs are interleaved round by round, and their ratios are medians of per-round ratios.
 #
-# Environment: BENCH_RUNS (default 3), BENCH_SEED (generator seed, default 42),
+# Environment: BENCH_RUNS (default 5), BENCH_SEED (generator seed, default 42),
 #              CARGO_TARGET_DIR (where the release binary is looked for, as cargo does).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 WORK="$HERE/work"
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 SEED=${BENCH_SEED:-42}
 
 die() {
