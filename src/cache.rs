@@ -535,15 +535,25 @@ impl Priority {
         unsafe { libc::pthread_self() }
     }
 
+    /// Tried on a thread of its own, not joined: a probe that cannot raise itself back stays at
+    /// `SCHED_IDLE`, and on a busy machine it may not get to report (or exit) for a long while.
+    /// No answer within a few milliseconds counts as no.
     fn can_raise() -> bool {
         static CAN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
         *CAN.get_or_init(|| {
-            std::thread::spawn(|| {
-                let me = Priority::current();
-                Priority::set(me, libc::SCHED_IDLE) && Priority::set(me, libc::SCHED_OTHER)
-            })
-            .join()
-            .unwrap_or(false)
+            let (tx, rx) = std::sync::mpsc::channel();
+            let probe = std::thread::Builder::new()
+                .name("threadlint-probe".into())
+                .spawn(move || {
+                    let me = Priority::current();
+                    let ok =
+                        Priority::set(me, libc::SCHED_IDLE) && Priority::set(me, libc::SCHED_OTHER);
+                    let _ = tx.send(ok);
+                });
+            probe.is_ok()
+                && rx
+                    .recv_timeout(std::time::Duration::from_millis(20))
+                    .unwrap_or(false)
         })
     }
 
