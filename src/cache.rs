@@ -524,9 +524,8 @@ impl Priority {
 
     fn set(thread: libc::pthread_t, policy: libc::c_int) -> bool {
         let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: `thread` is the current thread, or one that is neither joined nor detached
-        // (its join handle is held) and still inside its work (state `LOWERED`); `param` is a
-        // valid parameter block.
+        // SAFETY: `thread` is the current thread, or one whose join handle is held and not yet
+        // joined: its ID stays valid even if it has exited (POSIX). `param` is a valid block.
         unsafe { libc::pthread_setschedparam(thread, policy, &param) == 0 }
     }
 
@@ -576,10 +575,15 @@ impl Priority {
         }
     }
 
-    /// On the cache's thread, when its work is done.
+    /// On the cache's thread, when the pack is written: back to normal priority for what is
+    /// left (the flush, the rename, the exit), which a waiting run may be waiting on.
     fn done(&self) {
-        self.state
-            .store(Self::DONE, std::sync::atomic::Ordering::SeqCst);
+        let was = self
+            .state
+            .swap(Self::DONE, std::sync::atomic::Ordering::SeqCst);
+        if was == Self::LOWERED {
+            Priority::set(Priority::current(), libc::SCHED_OTHER);
+        }
     }
 
     /// On the waiting thread: raise the cache's thread back.
@@ -728,32 +732,39 @@ impl FileCache {
             // only here, past the folder's tag lock (which the run record takes too).
             at.write(FILES, &["files", &options], |salt, w| {
                 pack.priority.lower_current();
-                pack.write_to(salt, w)
+                let written = pack.write_to(salt, w);
+                pack.priority.done();
+                written
             });
-            pack.priority.done();
             // Written, or it failed: nothing is left to serialize.
             pack.stop();
+            // The last strong reference (the waiting run holds a weak one): the entries and
+            // their copies of reused bytes are freed here, not kept until the run ends.
+            drop(pack);
         };
         let handle = std::thread::Builder::new()
             .name("threadlint-cache".into())
             .spawn(write)
             .ok();
+        let job = Arc::downgrade(&job);
         (stats, Pending(Mutex::new(handle.map(|h| (h, job)))))
     }
 }
 
 /// A cache write going on in the background: waited for by [`Pending::wait`], or when dropped.
 #[derive(Default)]
-pub struct Pending(Mutex<Option<(std::thread::JoinHandle<()>, Arc<PackJob>)>>);
+pub struct Pending(Mutex<Option<(std::thread::JoinHandle<()>, std::sync::Weak<PackJob>)>>);
 
 impl Pending {
     /// Finish the write: its thread back at normal priority, and this one serializing the
-    /// chunks it has not reached.
+    /// chunks it has not reached (unless the write is already over).
     pub fn wait(&self) {
         let pending = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some((h, job)) = pending {
-            job.priority.raise(&h);
-            job.help();
+            if let Some(job) = job.upgrade() {
+                job.priority.raise(&h);
+                job.help();
+            }
             let _ = h.join();
         }
     }
@@ -1002,5 +1013,65 @@ mod tests {
         job.stop();
         helper.join().unwrap();
         assert!(job.claim().is_none());
+    }
+
+    /// The cache's thread goes down to `SCHED_IDLE` only where it can come back, and comes back
+    /// both ways: raised by the waiting run, or by itself when its work is done.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_lowered_thread_comes_back_to_normal_priority() {
+        fn policy() -> libc::c_int {
+            // SAFETY: no preconditions.
+            unsafe { libc::sched_getscheduler(0) }
+        }
+        let expected_low = if Priority::can_raise() {
+            libc::SCHED_IDLE
+        } else {
+            libc::SCHED_OTHER
+        };
+        // Raised by the waiting thread.
+        let p = Arc::new(Priority::default());
+        let (lowered_tx, lowered_rx) = std::sync::mpsc::channel();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let h = {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                p.lower_current();
+                lowered_tx.send(policy()).unwrap();
+                go_rx.recv().unwrap();
+                policy()
+            })
+        };
+        assert_eq!(lowered_rx.recv().unwrap(), expected_low);
+        p.raise(&h);
+        go_tx.send(()).unwrap();
+        assert_eq!(h.join().unwrap(), libc::SCHED_OTHER);
+        // Back by itself when done, and never lowered once the run waits.
+        let p = Arc::new(Priority::default());
+        let after_done = {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                p.lower_current();
+                p.done();
+                policy()
+            })
+        }
+        .join()
+        .unwrap();
+        assert_eq!(after_done, libc::SCHED_OTHER);
+        let p = Arc::new(Priority::default());
+        let h = std::thread::spawn(|| ());
+        p.raise(&h);
+        h.join().unwrap();
+        let late = {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                p.lower_current();
+                policy()
+            })
+        }
+        .join()
+        .unwrap();
+        assert_eq!(late, libc::SCHED_OTHER);
     }
 }
