@@ -486,13 +486,15 @@ impl PackJob {
             let mut chunk = chunk.map_err(std::io::Error::other)?;
             w.write_all(&chunk)?;
             chunk.clear();
-            let mut s = self.slots();
-            s.written = i + 1;
-            s.spare.push(chunk);
-            drop(s);
+            // Written: its buffer is spare, and one more chunk may be claimed, which this thread
+            // serializes ahead while the waiting thread is not helping yet.
+            let ahead = {
+                let mut s = self.slots();
+                s.written = i + 1;
+                s.spare.push(chunk);
+                s.claim()
+            };
             self.changed.notify_all();
-            // Serialize ahead while the waiting thread is not helping yet.
-            let ahead = self.slots().claim();
             if let Some(next) = ahead {
                 self.serialize(next, &mut buf);
             }
@@ -578,22 +580,20 @@ impl Priority {
     /// On the cache's thread, when the pack is written: back to normal priority for what is
     /// left (the flush, the rename, the exit), which a waiting run may be waiting on.
     fn done(&self) {
-        let was = self
-            .state
-            .swap(Self::DONE, std::sync::atomic::Ordering::SeqCst);
-        if was == Self::LOWERED {
-            Priority::set(Priority::current(), libc::SCHED_OTHER);
-        }
+        self.leave_lowered(Self::DONE, Priority::current());
     }
 
     /// On the waiting thread: raise the cache's thread back.
     fn raise<T>(&self, h: &std::thread::JoinHandle<T>) {
         use std::os::unix::thread::JoinHandleExt;
-        let was = self
-            .state
-            .swap(Self::RAISED, std::sync::atomic::Ordering::SeqCst);
+        self.leave_lowered(Self::RAISED, h.as_pthread_t());
+    }
+
+    /// Move to `state` (`DONE` or `RAISED`); if the thread was lowered, put it back to normal.
+    fn leave_lowered(&self, state: u8, thread: libc::pthread_t) {
+        let was = self.state.swap(state, std::sync::atomic::Ordering::SeqCst);
         if was == Self::LOWERED {
-            Priority::set(h.as_pthread_t(), libc::SCHED_OTHER);
+            Priority::set(thread, libc::SCHED_OTHER);
         }
     }
 }

@@ -292,24 +292,28 @@ impl Reader<'_> {
     }
 
     fn is_file(&self, path: &Path) -> bool {
-        let lock = || self.is_file.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(&known) = lock().get(path) {
-            return known;
-        }
-        let is = path.is_file();
-        lock().insert(path.to_path_buf(), is);
-        is
+        remembered(&self.is_file, path, |p| p.is_file())
     }
 
     fn real_dir(&self, dir: &Path) -> Option<PathBuf> {
-        let lock = || self.real_dirs.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(real) = lock().get(dir) {
-            return real.clone();
-        }
-        let real = fs::canonicalize(dir).ok();
-        lock().insert(dir.to_path_buf(), real.clone());
-        real
+        remembered(&self.real_dirs, dir, |d| fs::canonicalize(d).ok())
     }
+}
+
+/// What `find` says of `path`, asked of the file system once per path and remembered in `seen`
+/// (shared by the parsing threads; the lock is not held while the file system is asked).
+fn remembered<V: Clone>(
+    seen: &Mutex<FxHashMap<PathBuf, V>>,
+    path: &Path,
+    find: impl FnOnce(&Path) -> V,
+) -> V {
+    let lock = || seen.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(known) = lock().get(path) {
+        return known.clone();
+    }
+    let found = find(path);
+    lock().insert(path.to_path_buf(), found.clone());
+    found
 }
 
 /// Read, parse and lower one file, or take it from the cache.
