@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::{build_graph, graph, load, Options};
+use crate::analysis::graph;
+use crate::{build_graph, load, Options};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -202,18 +203,18 @@ fn discard<T>(v: T) {
 /// that exits when it returns.
 pub fn run_on_big_stack(args: Vec<std::ffi::OsString>) -> i32 {
     ONE_SHOT.store(true, std::sync::atomic::Ordering::Relaxed);
-    crate::parse::CONTAIN_PANICS.store(true, std::sync::atomic::Ordering::Relaxed);
+    crate::syntax::parse::CONTAIN_PANICS.store(true, std::sync::atomic::Ordering::Relaxed);
     // A panic is reported where it is caught, as a diagnostic: no trace on the terminal.
     std::panic::set_hook(Box::new(|_| {}));
     let worker = std::thread::Builder::new()
         .name("threadlint".into())
-        .stack_size(crate::parse::STACK_SIZE)
+        .stack_size(crate::syntax::parse::STACK_SIZE)
         .spawn(move || run(args));
     match worker {
         Ok(handle) => handle.join().unwrap_or_else(|payload| {
             eprintln!(
                 "threadlint: internal error: {} (a bug: please report it with the input that caused it)",
-                crate::parse::panic_message(&*payload)
+                crate::syntax::parse::panic_message(&*payload)
             );
             EXIT_ERROR
         }),
@@ -247,9 +248,12 @@ where
 /// deeply (parsing, lowering, evaluation, dropping trees), so the workers get large stacks; where
 /// address space is limited (`ulimit -v`), smaller ones, with a warning.
 fn on_workers(f: impl FnOnce() -> i32 + Send) -> i32 {
-    match crate::parse::worker_pool(crate::parse::STACK_SIZE, &[64 << 20, 16 << 20, 4 << 20]) {
+    match crate::syntax::parse::worker_pool(
+        crate::syntax::parse::STACK_SIZE,
+        &[64 << 20, 16 << 20, 4 << 20],
+    ) {
         Ok((pool, stack)) => {
-            if stack < crate::parse::STACK_SIZE {
+            if stack < crate::syntax::parse::STACK_SIZE {
                 eprintln!(
                     "threadlint: warning: worker threads could only get {} MiB stacks (is the address space limited? `ulimit -v`); very deeply nested code may overflow them",
                     stack >> 20
@@ -473,7 +477,7 @@ fn check(args: CheckArgs) -> i32 {
         paths.push(m.clone());
     }
     let baseline = match &args.baseline {
-        Some(path) => match crate::baseline::read(path) {
+        Some(path) => match crate::report::baseline::read(path) {
             Ok(b) => Some(b),
             Err(e) => return error(e),
         },
@@ -488,7 +492,7 @@ fn check(args: CheckArgs) -> i32 {
             findings.retain(|f| focus.iter().any(|p| src.files[f.file].starts_with(p)));
         }
         if let Some(path) = &args.write_baseline {
-            if let Err(e) = crate::baseline::write(path, &findings, &src) {
+            if let Err(e) = crate::report::baseline::write(path, &findings, &src) {
                 eprintln!("threadlint: error: {e}");
                 return Err(EXIT_ERROR);
             }
@@ -502,7 +506,7 @@ fn check(args: CheckArgs) -> i32 {
         }
         if let Some(b) = &baseline {
             let before = findings.len();
-            crate::baseline::filter(b, &mut findings, &src);
+            crate::report::baseline::filter(b, &mut findings, &src);
             if before > findings.len() && args.format == CheckFormat::Human {
                 println!("{} findings are in the baseline.", before - findings.len());
             }
@@ -554,13 +558,13 @@ fn paths(args: PathsArgs) -> i32 {
         args.include_tests,
         args.config.as_deref(),
         |a| {
-            let chains = crate::paths::chains(a);
+            let chains = crate::report::paths::chains(a);
             let src = crate::report::Sources::new(a);
             let out = match args.format {
-                PathsFormat::Text => crate::paths::text(a, &chains, &src),
-                PathsFormat::Json => crate::paths::json(a, &chains, &src),
-                PathsFormat::Mermaid => crate::paths::mermaid(a, &chains, &src),
-                PathsFormat::Dot => crate::paths::dot(a, &chains, &src),
+                PathsFormat::Text => crate::report::paths::text(a, &chains, &src),
+                PathsFormat::Json => crate::report::paths::json(a, &chains, &src),
+                PathsFormat::Mermaid => crate::report::paths::mermaid(a, &chains, &src),
+                PathsFormat::Dot => crate::report::paths::dot(a, &chains, &src),
             };
             println!("{}", out.trim_end());
         },
@@ -692,7 +696,7 @@ fn debug(d: DebugCommand) -> i32 {
                         .filter(|p| p.extension().is_some_and(|e| e == "rs")),
                 );
             }
-            let (parsed_ok, bytes) = crate::parse::read_and_parse_only(&files);
+            let (parsed_ok, bytes) = crate::syntax::parse::read_and_parse_only(&files);
             let secs = t0.elapsed().as_secs_f64();
             println!(
                 "{}",

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::summary::Loc;
+use crate::syntax::summary::Loc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -19,7 +19,7 @@ pub enum Severity {
 pub struct Diag {
     pub severity: Severity,
     /// A short stable kind: `parse-error`, `missing-module`, `manifest`, `io`, …
-    pub kind: crate::summary::Name,
+    pub kind: crate::syntax::summary::Name,
     pub file: PathBuf,
     pub loc: Option<Loc>,
     pub message: String,
@@ -35,7 +35,7 @@ impl Diag {
     ) -> Diag {
         Diag {
             severity,
-            kind: crate::summary::Name::new_static(kind),
+            kind: crate::syntax::summary::Name::new_static(kind),
             file: file.into(),
             loc,
             message: message.into(),

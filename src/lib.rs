@@ -7,31 +7,21 @@
 //! [`index`] (items, scopes, imports, impls) → [`resolve`] (calls, with [`types`]) →
 //! [`graph`] (the call graph) → rules and reports.
 
+pub mod alloc;
 pub mod analysis;
-pub mod arena;
-pub mod baseline;
 pub mod cache;
 pub mod cli;
 pub mod config;
-pub mod context;
 pub mod diagnostic;
 pub mod discover;
-pub mod facts;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod graph;
 pub mod index;
-pub mod knowledge;
-pub mod lower;
-pub mod malloc;
-pub mod parse;
-pub mod paths;
 pub mod report;
 pub mod resolve;
 pub mod rules;
-pub mod summary;
 pub mod suppress;
-pub mod types;
+pub mod syntax;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -39,14 +29,15 @@ use std::time::{Duration, Instant};
 /// The unit tests run with the parse arena installed, as the binary does.
 #[cfg(test)]
 #[global_allocator]
-static TEST_ALLOC: arena::ArenaAlloc<std::alloc::System> = arena::ArenaAlloc(std::alloc::System);
+static TEST_ALLOC: alloc::arena::ArenaAlloc<std::alloc::System> =
+    alloc::arena::ArenaAlloc(std::alloc::System);
 
+pub use analysis::graph::CallGraph;
 pub use diagnostic::{Diag, Severity};
 pub use discover::{DiscoverError, DiscoverOptions, Project};
-pub use graph::CallGraph;
 pub use index::Index;
-pub use parse::Parsed;
 pub use resolve::Resolution;
+pub use syntax::parse::Parsed;
 
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -144,14 +135,15 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Project, DiscoverEr
 /// Parse (or take from the cache) every file of a discovered project.
 pub fn parse_project(project: Project, opts: &Options) -> Loaded {
     let t0 = Instant::now();
-    let lower = lower::LowerOptions {
+    let lower = syntax::lower::LowerOptions {
         include_tests: opts.include_tests,
     };
     let cache = opts
         .cache
         .dir(&project.root)
         .map(|d| cache::FileCache::open(d, if opts.include_tests { "tests" } else { "" }));
-    let parsed = parse::parse_project(&project, lower, cache.as_ref(), opts.follow_symlinks);
+    let parsed =
+        syntax::parse::parse_project(&project, lower, cache.as_ref(), opts.follow_symlinks);
     let t1 = Instant::now();
     let (cache_stats, cache_write) = match cache.map(cache::FileCache::save) {
         Some((stats, pending)) => (Some(stats), pending),
@@ -174,8 +166,8 @@ pub fn parse_project(project: Project, opts: &Options) -> Loaded {
 /// resolutions with their context facts, and the call graph.
 pub struct Graphs<'s> {
     pub ix: Index<'s>,
-    pub model: context::ContextModel,
-    pub know: knowledge::Knowledge,
+    pub model: resolve::context::ContextModel,
+    pub know: config::knowledge::Knowledge,
     pub res: Resolution,
     pub graph: CallGraph,
 }
@@ -206,14 +198,14 @@ fn build<'s>(
 ) -> Graphs<'s> {
     let t0 = Instant::now();
     let ix = loaded.index();
-    let know = knowledge::Knowledge::builtin().with_config(cfg);
+    let know = config::knowledge::Knowledge::builtin().with_config(cfg);
     // The context model is partly sequential: field and return types are resolved meanwhile.
     let (model, prepared) = rayon::join(
         || {
             if facts {
-                context::ContextModel::build(&ix, cfg, &know)
+                resolve::context::ContextModel::build(&ix, cfg, &know)
             } else {
-                context::ContextModel::default()
+                resolve::context::ContextModel::default()
             }
         },
         || resolve::prepare(&ix),

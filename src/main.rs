@@ -4,7 +4,7 @@ fn main() {
     ));
 }
 
-/// mimalloc, with syntax trees bump-allocated in a per-thread arena (`threadlint::arena`).
+/// mimalloc, with syntax trees bump-allocated in a per-thread arena (`threadlint::alloc::arena`).
 #[global_allocator]
-static GLOBAL: threadlint::arena::ArenaAlloc<threadlint::malloc::MiMalloc> =
-    threadlint::arena::ArenaAlloc(threadlint::malloc::MiMalloc);
+static GLOBAL: threadlint::alloc::arena::ArenaAlloc<threadlint::alloc::malloc::MiMalloc> =
+    threadlint::alloc::arena::ArenaAlloc(threadlint::alloc::malloc::MiMalloc);

@@ -21,7 +21,7 @@ fn fuzz_inputs_replay_cleanly() {
         let dir = work.path().join(i.to_string());
         // Like the threadlint binary: deeply nested inputs need a large stack.
         let code = std::thread::Builder::new()
-            .stack_size(threadlint::parse::STACK_SIZE)
+            .stack_size(threadlint::syntax::parse::STACK_SIZE)
             .spawn(move || threadlint::fuzzing::run_case(&dir, &data).unwrap())
             .unwrap()
             .join()

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::analysis::{Analysis, Step};
-use crate::summary::Loc;
+use crate::syntax::summary::Loc;
 
 mod tp001;
 mod tp002;

@@ -69,7 +69,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
                 };
                 let name = p.args.trim();
                 let offset = usize::from(
-                    matches!(call.callee, crate::summary::Callee::Path { .. })
+                    matches!(call.callee, crate::syntax::summary::Callee::Path { .. })
                         && tdef.self_param.is_some(),
                 );
                 let index = if name == "self" {
@@ -81,7 +81,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
                 };
                 match index {
                     Some(i) => call.args.len() <= i + offset,
-                    None => !matches!(call.callee, crate::summary::Callee::Method { .. }),
+                    None => !matches!(call.callee, crate::syntax::summary::Callee::Method { .. }),
                 }
             };
             let Some(&t) = targets.iter().find(|&&t| dropped(t)) else {

@@ -2,7 +2,7 @@
 
 use super::{Finding, Level, Rule};
 use crate::analysis::Analysis;
-use crate::facts::ChannelDir;
+use crate::resolve::facts::ChannelDir;
 
 pub const RULE: Rule = Rule {
     code: "TP004",
@@ -45,7 +45,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
             let call = &body.calls[op.call as usize];
             let from = a.node(f, r.call_owner[op.call as usize]);
             let ctx = cf.ctx_name.as_deref().unwrap_or("the thread context");
-            let short_key = crate::types::last_segment(key);
+            let short_key = crate::resolve::types::last_segment(key);
             out.push(Finding::new(
                 &RULE,
                 info.file,

@@ -2,8 +2,8 @@
 
 use super::{Finding, Level, Rule};
 use crate::analysis::Analysis;
-use crate::facts::{ChannelDir, Dep};
 use crate::index::FnId;
+use crate::resolve::facts::{ChannelDir, Dep};
 use crate::resolve::CallRes;
 
 pub const RULE: Rule = Rule {
@@ -126,7 +126,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
                     continue;
                 }
                 let offset = usize::from(
-                    matches!(call.callee, crate::summary::Callee::Path { .. })
+                    matches!(call.callee, crate::syntax::summary::Callee::Path { .. })
                         && ix.fns[t].def.self_param.is_some(),
                 );
                 let hit = cf.arg_deps.iter().enumerate().any(|(ai, deps)| {

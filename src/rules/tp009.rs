@@ -46,6 +46,11 @@ pub fn declared_entries_reaching_no_tool(a: &Analysis) -> Vec<Finding> {
     out
 }
 
-pub fn finding(file: usize, loc: crate::summary::Loc, message: String, help: String) -> Finding {
+pub fn finding(
+    file: usize,
+    loc: crate::syntax::summary::Loc,
+    message: String,
+    help: String,
+) -> Finding {
     Finding::new(&RULE, file, loc, message, help, Vec::new())
 }

@@ -195,3 +195,5 @@ mod tests {
         assert!(fn_pattern_matches("**::on_frame", "chat::a::b::on_frame"));
     }
 }
+
+pub mod knowledge;

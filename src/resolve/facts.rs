@@ -3,7 +3,7 @@
 //! closures capture, where contexts are made up, written to shared state, sent or spawned.
 //! The rules decide from these facts and the call graph; they never see syntax.
 
-use crate::summary::{Body, Event, Loc, Name, VExpr};
+use crate::syntax::summary::{Body, Event, Loc, Name, VExpr};
 
 /// Where a value comes from, for taint (tool results) and parameter flows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -166,10 +166,10 @@ pub fn closure_places(body: &Body) -> Vec<Vec<VExpr>> {
             }
             Event::Call(id) => {
                 if let Some(call) = body.calls.get(*id as usize) {
-                    if let crate::summary::Callee::Method { recv, .. } = &call.callee {
+                    if let crate::syntax::summary::Callee::Method { recv, .. } = &call.callee {
                         collect_places(recv, &mut found);
                     }
-                    if let crate::summary::Callee::Path { path, .. } = &call.callee {
+                    if let crate::syntax::summary::Callee::Path { path, .. } = &call.callee {
                         if path.is_single() {
                             found.push(VExpr::Local(Name::new(path.last_name())));
                         }

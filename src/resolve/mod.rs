@@ -5,14 +5,14 @@
 
 use rayon::prelude::*;
 
-use crate::context::ContextModel;
-use crate::facts::*;
+use crate::config::knowledge::Knowledge;
 use crate::index::{DefId, DefKind, FnId, Index, Ns, Owner, PathRes, Res};
-use crate::knowledge::Knowledge;
-use crate::summary::*;
-use crate::types::{
+use crate::resolve::context::ContextModel;
+use crate::resolve::facts::*;
+use crate::resolve::types::{
     elem_ty, index_ty, is_deref_wrapper, is_iter_producer, known_method, unwrap_ty, RTy, TyCx,
 };
+use crate::syntax::summary::*;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum CallRes {
@@ -464,7 +464,7 @@ impl<'a, 's> Walker<'a, 's> {
                     }
                 }
                 Event::Bind(b) => {
-                    let crate::summary::Bind {
+                    let crate::syntax::summary::Bind {
                         name,
                         ty,
                         value,
@@ -493,8 +493,8 @@ impl<'a, 's> Walker<'a, 's> {
                     }
                     let (vc, mut deps, vt) = self.vfacts_ty(value, declared.is_none());
                     let t = declared.unwrap_or_else(|| vt.unwrap_or(RTy::Unknown));
-                    let named =
-                        self.model.is_context_name(name) && !crate::context::is_os_thread_id(&t);
+                    let named = self.model.is_context_name(name)
+                        && !crate::resolve::context::is_os_thread_id(&t);
                     let declared_ctx = params_open
                         && owner == 0
                         && self.s.scopes.len() == 1
@@ -764,7 +764,7 @@ impl<'a, 's> Walker<'a, 's> {
                 .is_some_and(|f| !f.captured.is_empty()),
             _ => false,
         };
-        let carrier = (self.model.carries(&ty) && !crate::context::is_os_thread_id(&ty))
+        let carrier = (self.model.carries(&ty) && !crate::resolve::context::is_os_thread_id(&ty))
             || derived
             || wrapped;
         // Made up from nothing: a context type's constructor with no carrier argument.
@@ -868,7 +868,7 @@ impl<'a, 's> Walker<'a, 's> {
                 dir: ChannelDir::Send,
                 key,
                 global,
-                broadcast: crate::knowledge::path_ends_with_any(path, &know.broadcast),
+                broadcast: crate::config::knowledge::path_ends_with_any(path, &know.broadcast),
                 msg_carrier,
                 msg_deps: cf.arg_deps.first().cloned().unwrap_or_default(),
             });
@@ -897,7 +897,7 @@ impl<'a, 's> Walker<'a, 's> {
                 | "unbounded_send"
                 | "feed"
                 | "do_send"
-        ) && crate::facts::root_name(recv)
+        ) && crate::resolve::facts::root_name(recv)
             .and_then(|r| self.local(r))
             .is_some_and(|l| l.all_conns)
         {
@@ -1310,7 +1310,8 @@ impl<'a, 's> Walker<'a, 's> {
                     _ => None,
                 };
                 let t = self.ix.field_ty(&base, n, ctor);
-                let named = self.model.is_context_name(n) && !crate::context::is_os_thread_id(&t);
+                let named =
+                    self.model.is_context_name(n) && !crate::resolve::context::is_os_thread_id(&t);
                 (named || self.model.carries(&t), deps, Some(t))
             }
             VExpr::TupleField(b, i) => {
@@ -2132,3 +2133,7 @@ fn ty_last_name(t: &Ty) -> Option<&str> {
         _ => None,
     }
 }
+
+pub mod context;
+pub mod facts;
+pub mod types;

@@ -28,7 +28,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::Diag;
-use crate::summary::FileSummary;
+use crate::syntax::summary::FileSummary;
 
 /// Bumped when the layout of cached data changes in a way the salt would not catch.
 const FORMAT: u32 = 3;
@@ -791,7 +791,7 @@ pub struct StoredFinding {
     pub level: crate::rules::Level,
     pub message: String,
     pub file: usize,
-    pub loc: crate::summary::Loc,
+    pub loc: crate::syntax::summary::Loc,
     pub help: String,
     pub path: Vec<crate::analysis::Step>,
 }
@@ -880,9 +880,9 @@ mod tests {
     fn streamed_pack_is_a_serialized_pack() {
         let text = "fn main() { let x = run(1); x.go(); }\nstruct S { a: u32 }\n";
         let file = syn::parse_file(text).unwrap();
-        let lowered = crate::lower::lower_file(
+        let lowered = crate::syntax::lower::lower_file(
             &file,
-            crate::lower::LowerOptions {
+            crate::syntax::lower::LowerOptions {
                 include_tests: false,
             },
             2,

@@ -4,8 +4,8 @@ use rustc_hash::FxHashSet;
 
 use crate::config::Config;
 use crate::index::{DefId, DefKind, Index};
-use crate::summary::{Name, StaticKind, Ty};
-use crate::types::{RTy, TyCx};
+use crate::resolve::types::{RTy, TyCx};
+use crate::syntax::summary::{Name, StaticKind, Ty};
 
 pub const DEFAULT_TYPES: &[&str] = &["ThreadContext", "ThreadId"];
 pub const DEFAULT_NAMES: &[&str] = &["thread_id"];
@@ -39,7 +39,11 @@ pub fn is_os_thread_id(t: &RTy) -> bool {
 const CARRIER_WRAPPERS: &[&str] = &["Box", "Arc", "Rc", "Option", "Cow", "Pin"];
 
 impl ContextModel {
-    pub fn build(ix: &Index, cfg: &Config, know: &crate::knowledge::Knowledge) -> ContextModel {
+    pub fn build(
+        ix: &Index,
+        cfg: &Config,
+        know: &crate::config::knowledge::Knowledge,
+    ) -> ContextModel {
         let mut m = ContextModel {
             type_names: DEFAULT_TYPES.iter().map(Name::new).collect(),
             names: DEFAULT_NAMES.iter().map(Name::new).collect(),
@@ -49,12 +53,12 @@ impl ContextModel {
             cfg.context
                 .types
                 .iter()
-                .map(|s| Name::new(crate::types::last_segment(s))),
+                .map(|s| Name::new(crate::resolve::types::last_segment(s))),
         );
         m.names.extend(cfg.context.names.iter().map(Name::new));
         // Context ADTs: by name, or marked `#[threadlint_macros::context]`.
         for (d, def) in ix.defs.iter().enumerate() {
-            let marked = |attrs: &[crate::summary::Attr]| {
+            let marked = |attrs: &[crate::syntax::summary::Attr]| {
                 attrs
                     .iter()
                     .any(|a| ix.attr_name(def.module, a) == "context")
@@ -138,7 +142,7 @@ impl ContextModel {
                 let qname = format!("{}::{}", ix.modules[def.module].qname, s.name);
                 let configured = cfg.context.ambient.iter().any(|a| {
                     crate::config::fn_pattern_matches(a, &qname)
-                        || crate::types::last_segment(a) == &*s.name
+                        || crate::resolve::types::last_segment(a) == &*s.name
                 });
                 if configured || m.carries_deep(&t) {
                     m.ambient_statics.insert(d);
@@ -155,7 +159,7 @@ impl ContextModel {
         match t {
             RTy::Adt(d, _) => self.context_adts.contains(d),
             RTy::Ext(p, args) => {
-                let last = crate::types::last_segment(p);
+                let last = crate::resolve::types::last_segment(p);
                 if self.type_names.iter().any(|n| n == last) {
                     return !is_os_thread_id(t);
                 }
@@ -170,7 +174,7 @@ impl ContextModel {
         match t {
             RTy::Adt(d, _) => self.context_adts.contains(d) || self.carrier_adts.contains(d),
             RTy::Ext(p, args) => {
-                let last = crate::types::last_segment(p);
+                let last = crate::resolve::types::last_segment(p);
                 if self.type_names.iter().any(|n| n == last) {
                     return !is_os_thread_id(t);
                 }
@@ -203,7 +207,7 @@ impl ContextModel {
                     && !self.context_adts.contains(d)
             }
             RTy::Ext(p, args) => {
-                let last = crate::types::last_segment(p);
+                let last = crate::resolve::types::last_segment(p);
                 CARRIER_WRAPPERS.contains(&last) && args.first().is_some_and(|a| self.deep_only(a))
             }
             _ => false,
@@ -226,7 +230,7 @@ impl ContextModel {
     pub fn is_single_slot(&self, t: &RTy) -> bool {
         match t {
             RTy::Ext(p, args) => {
-                let last = crate::types::last_segment(p);
+                let last = crate::resolve::types::last_segment(p);
                 if last.starts_with("Atomic") {
                     return true;
                 }
@@ -246,7 +250,7 @@ impl ContextModel {
 
 /// ADTs given to handlers as `State<T>`, `Data<T>`, `Extension<T>`, statics, and every ADT their
 /// fields hold (through `Arc`, `Mutex`, `Option` …).
-fn app_state_adts(ix: &Index, know: &crate::knowledge::Knowledge) -> FxHashSet<DefId> {
+fn app_state_adts(ix: &Index, know: &crate::config::knowledge::Knowledge) -> FxHashSet<DefId> {
     use rayon::prelude::*;
     let mut seeds: Vec<DefId> = Vec::new();
     // By convention: `AppState`, `ServerState`, `SharedState` …

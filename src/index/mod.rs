@@ -5,8 +5,8 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::discover::Project;
-use crate::parse::Parsed;
-use crate::summary::*;
+use crate::syntax::parse::Parsed;
+use crate::syntax::summary::*;
 
 pub type ModId = usize;
 pub type DefId = usize;
@@ -127,7 +127,7 @@ pub struct Index<'s> {
     pub crate_roots: Vec<Option<ModId>>,
     /// The resolved field types of every non-generic struct, enum and union, by `DefId` (see
     /// [`Index::prepare_field_types`]).
-    pub(crate) field_tys: std::sync::OnceLock<Vec<crate::types::FieldTys>>,
+    pub(crate) field_tys: std::sync::OnceLock<Vec<crate::resolve::types::FieldTys>>,
 }
 
 /// Names of the std prelude that are not items of the workspace.

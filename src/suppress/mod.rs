@@ -4,7 +4,7 @@
 
 use crate::analysis::Analysis;
 use crate::rules::{self, Finding};
-use crate::summary::Loc;
+use crate::syntax::summary::Loc;
 
 struct Suppression {
     file: usize,
@@ -55,24 +55,25 @@ fn collect(a: &Analysis) -> Vec<Suppression> {
             });
         }
     }
-    let mut item = |file: usize, module: usize, attrs: &[crate::summary::Attr], span: Loc| {
-        for at in attrs {
-            // `threadlint_macros::allow(…)`, `tl::allow(…)`, a renamed import of it; not rustc's `#[allow]`.
-            if ix.attr_name(module, at) != "allow" || !ix.is_threadlint_attr(module, at) {
-                continue;
+    let mut item =
+        |file: usize, module: usize, attrs: &[crate::syntax::summary::Attr], span: Loc| {
+            for at in attrs {
+                // `threadlint_macros::allow(…)`, `tl::allow(…)`, a renamed import of it; not rustc's `#[allow]`.
+                if ix.attr_name(module, at) != "allow" || !ix.is_threadlint_attr(module, at) {
+                    continue;
+                }
+                out.push(Suppression {
+                    file,
+                    loc: at.loc,
+                    first_line: span.line.min(at.loc.line),
+                    last_line: span.end_line,
+                    codes: codes_in(&at.args),
+                    has_reason: has_attr_reason(&at.args),
+                    used: false,
+                    form: "attribute",
+                });
             }
-            out.push(Suppression {
-                file,
-                loc: at.loc,
-                first_line: span.line.min(at.loc.line),
-                last_line: span.end_line,
-                codes: codes_in(&at.args),
-                has_reason: has_attr_reason(&at.args),
-                used: false,
-                form: "attribute",
-            });
-        }
-    };
+        };
     for f in &ix.fns {
         item(f.file, f.module, &f.def.attrs, f.def.item_loc);
     }

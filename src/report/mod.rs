@@ -243,7 +243,7 @@ pub fn sarif(findings: &[Finding], src: &Sources) -> String {
             })
         })
         .collect();
-    let location = |file: usize, loc: crate::summary::Loc, message: Option<&str>| {
+    let location = |file: usize, loc: crate::syntax::summary::Loc, message: Option<&str>| {
         let mut v = json!({
             "physicalLocation": {
                 "artifactLocation": { "uri": src.display(file), "uriBaseId": "%SRCROOT%" },
@@ -458,7 +458,7 @@ fn label_for(code: &str) -> &'static str {
 pub fn miette_snippet(
     file_name: &str,
     text: String,
-    loc: crate::summary::Loc,
+    loc: crate::syntax::summary::Loc,
     message: &str,
     code: &str,
     severity: miette::Severity,
@@ -544,3 +544,6 @@ pub fn human_miette(findings: &[Finding], src: &Sources, color: bool) -> String 
     }
     s
 }
+
+pub mod baseline;
+pub mod paths;

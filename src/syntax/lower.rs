@@ -7,7 +7,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, Item, Pat, Stmt, Token};
 
-use crate::summary::*;
+use crate::syntax::summary::*;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LowerOptions {
@@ -325,7 +325,7 @@ fn derives(attrs: &[syn::Attribute]) -> Vec<Name> {
     let mut out = Vec::new();
     for a in attrs.iter().filter(|a| a.path().is_ident("derive")) {
         // Parsed in the file's arena region; only the names are kept.
-        let idents = crate::arena::nested(|| {
+        let idents = crate::alloc::arena::nested(|| {
             let mut idents = Vec::new();
             let _ = a.parse_nested_meta(|m| {
                 if let Some(last) = m.path.segments.last() {
@@ -382,7 +382,7 @@ pub(crate) fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
         };
         let mut saw_test = false;
         let mut saw_not = false;
-        crate::arena::nested(|| {
+        crate::alloc::arena::nested(|| {
             scan_idents(l.tokens.clone(), &mut |id| {
                 if id == "test" {
                     saw_test = true;
@@ -1394,7 +1394,7 @@ impl<'l> BodyBuilder<'l> {
         }
         // A formatting/logging macro without a parenthesized group anywhere in its input holds
         // no call: nothing to read (`info!(user = %ctx.user, "…")`).
-        if is_std_like_macro(&name) && !crate::arena::nested(|| has_paren_group(&m.tokens)) {
+        if is_std_like_macro(&name) && !crate::alloc::arena::nested(|| has_paren_group(&m.tokens)) {
             return VExpr::Macro(name);
         }
         self.macro_stack.push(name.clone());
@@ -1424,7 +1424,7 @@ impl<'l> BodyBuilder<'l> {
     /// `json!({ "key": value, "list": [a, b] })`: the values are expressions.
     fn json_input(&mut self, tokens: TokenStream) {
         // Token lists are made in the file's arena region: they do not outlive the file.
-        use crate::arena::nested;
+        use crate::alloc::arena::nested;
         let toks: Vec<TokenTree> = nested(|| tokens.clone().into_iter().collect());
         if let [TokenTree::Group(g)] = &toks[..] {
             match g.delimiter() {
@@ -1452,7 +1452,7 @@ impl<'l> BodyBuilder<'l> {
                 _ => {}
             }
         }
-        if let Ok(e) = crate::arena::nested(|| syn::parse2::<Expr>(tokens)) {
+        if let Ok(e) = crate::alloc::arena::nested(|| syn::parse2::<Expr>(tokens)) {
             let v = self.expr(&e);
             self.macro_values.push(v);
         }
@@ -1460,7 +1460,7 @@ impl<'l> BodyBuilder<'l> {
 
     fn mac_input(&mut self, tokens: TokenStream) -> bool {
         // Token lists are made in the file's arena region: they do not outlive the file.
-        use crate::arena::nested;
+        use crate::alloc::arena::nested;
         let top: Vec<TokenTree> = nested(|| tokens.clone().into_iter().collect());
         let has = |c: char| {
             top.iter()
@@ -1470,7 +1470,7 @@ impl<'l> BodyBuilder<'l> {
         // 1. Statements (`try_stream! { let x = …; yield x; }`).
         if has(';') || starts_let {
             if let Ok(stmts) =
-                crate::arena::nested(|| syn::Block::parse_within.parse2(tokens.clone()))
+                crate::alloc::arena::nested(|| syn::Block::parse_within.parse2(tokens.clone()))
             {
                 self.ev(Event::Enter);
                 self.stmts(&stmts);
@@ -1480,7 +1480,7 @@ impl<'l> BodyBuilder<'l> {
         }
         // 2. A plain comma-separated list of expressions (`format!`, `join!`, `vec!`, `assert!` …).
         if !has('=') && !has('%') && !has('?') && !has(';') {
-            if let Ok(exprs) = crate::arena::nested(|| {
+            if let Ok(exprs) = crate::alloc::arena::nested(|| {
                 Punctuated::<Expr, Token![,]>::parse_terminated.parse2(tokens.clone())
             }) {
                 for e in each(&exprs) {
@@ -1734,7 +1734,7 @@ mod tests {
                 .filter(|p| p.extension().is_some_and(|e| e == "rs"))
                 .collect();
         files.push(file!().into());
-        files.push(concat!(env!("CARGO_MANIFEST_DIR"), "/src/resolve.rs").into());
+        files.push(concat!(env!("CARGO_MANIFEST_DIR"), "/src/resolve/mod.rs").into());
         let mut check = Check(0);
         for p in &files {
             let text = std::fs::read_to_string(p).unwrap();

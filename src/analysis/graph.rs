@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::diagnostic::display_path;
 use crate::index::{FnId, Index};
 use crate::resolve::{CallRes, Resolution};
-use crate::summary::{ClosureKind, Loc};
+use crate::syntax::summary::{ClosureKind, Loc};
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -59,7 +59,7 @@ pub struct Unresolved {
     pub callee: String,
     /// For a method call: the method's name.
     #[serde(skip)]
-    pub method: Option<crate::summary::Name>,
+    pub method: Option<crate::syntax::summary::Name>,
     pub reason: String,
     pub loc: Loc,
 }
@@ -67,7 +67,7 @@ pub struct Unresolved {
 #[derive(Clone, Debug, Serialize)]
 pub struct External {
     pub from: usize,
-    pub path: crate::summary::Name,
+    pub path: crate::syntax::summary::Name,
     pub loc: Loc,
 }
 
@@ -234,7 +234,7 @@ impl FnEdges {
                     from,
                     callee: call.callee_text(),
                     method: match &call.callee {
-                        crate::summary::Callee::Method { name, .. } => Some(name.clone()),
+                        crate::syntax::summary::Callee::Method { name, .. } => Some(name.clone()),
                         _ => None,
                     },
                     reason: reason.clone(),
@@ -246,11 +246,11 @@ impl FnEdges {
         let mut owner: Vec<u32> = Vec::new();
         for ev in &body.events {
             match ev {
-                crate::summary::Event::ClosureStart(c) => owner.push(*c),
-                crate::summary::Event::ClosureEnd(_) => {
+                crate::syntax::summary::Event::ClosureStart(c) => owner.push(*c),
+                crate::syntax::summary::Event::ClosureEnd(_) => {
                     owner.pop();
                 }
-                crate::summary::Event::OpaqueMacro(m) => {
+                crate::syntax::summary::Event::OpaqueMacro(m) => {
                     let (name, loc) = &**m;
                     g.unresolved.push(Unresolved {
                         from: owner_node(owner.last().copied()),

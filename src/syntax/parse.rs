@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 
-use crate::arena;
+use crate::alloc::arena;
 use crate::cache::{FileCache, FileData, Miss, Stamp};
 use crate::diagnostic::{Diag, Severity};
 use crate::discover::{absolute, normalize, CrateKind, Project};
-use crate::lower::{lower_file, LowerOptions};
-use crate::summary::{CommentAllow, FileSummary, Loc, ModDecl, Name};
+use crate::syntax::lower::{lower_file, LowerOptions};
+use crate::syntax::summary::{CommentAllow, FileSummary, Loc, ModDecl, Name};
 
 /// Stack size of parser threads: deeply nested code recurses deeply in `syn`.
 pub const STACK_SIZE: usize = 256 << 20;
@@ -162,11 +162,11 @@ fn skip_test_item(input: syn::parse::ParseStream) -> bool {
         return false;
     }
     let test = if fork.peek(syn::Token![mod]) {
-        crate::lower::is_cfg_test(&attrs)
+        crate::syntax::lower::is_cfg_test(&attrs)
     } else if fork.peek(syn::Token![fn])
         || (fork.peek(syn::Token![async]) && fork.peek2(syn::Token![fn]))
     {
-        crate::lower::is_test_fn(&attrs)
+        crate::syntax::lower::is_test_fn(&attrs)
     } else {
         false
     };
@@ -433,7 +433,7 @@ fn parse_bytes(
         summary
     };
     // The tree is built in this thread's arena and lowered outside it; each value built in the
-    // arena is disposed of before the next one is built there (see `crate::arena`).
+    // arena is disposed of before the next one is built there (see `crate::alloc::arena`).
     let (first, left) = arena::within(|| parse_source(&text, skip_tests));
     let result = match first {
         Ok(file) => {

@@ -8,12 +8,12 @@ use std::sync::Mutex;
 
 use rustc_hash::FxHashMap;
 
+use crate::analysis::graph::{EdgeKind, NodeKind};
 use crate::config::{fn_pattern_matches, Config};
-use crate::facts::{ChannelDir, FnFacts};
-use crate::graph::{EdgeKind, NodeKind};
 use crate::index::{FnId, Owner};
+use crate::resolve::facts::{ChannelDir, FnFacts};
 use crate::resolve::CallRes;
-use crate::summary::{Loc, Ty};
+use crate::syntax::summary::{Loc, Ty};
 use crate::Graphs;
 
 /// How an edge of the handoff graph came about.
@@ -195,7 +195,7 @@ impl<'g, 's> Analysis<'g, 's> {
                     .tools
                     .traits
                     .iter()
-                    .map(|t| crate::types::last_segment(t)),
+                    .map(|t| crate::resolve::types::last_segment(t)),
             )
             .collect();
         // Each function's roles on its own, in parallel: (entry, tool, declared origin, origin).
@@ -285,7 +285,7 @@ impl<'g, 's> Analysis<'g, 's> {
             };
             for (c, handoff) in r.closure_handoff.iter().enumerate() {
                 let Some((call, _)) = handoff else { continue };
-                if let Some(crate::summary::Callee::Method { name, .. }) =
+                if let Some(crate::syntax::summary::Callee::Method { name, .. }) =
                     body.calls.get(*call as usize).map(|c| &c.callee)
                 {
                     if know.upgrade_methods.iter().any(|m| m == &**name) {
@@ -395,7 +395,7 @@ impl<'g, 's> Analysis<'g, 's> {
         // Code running inside an ambient scope: scope closures and calls made in a scope, and
         // what they call (not through spawns or channels: a new task leaves the scope).
         for (f, r) in self.gr.res.fns.iter().enumerate() {
-            let calls: &[crate::facts::CallFacts] = if r.facts.any_call_in_ambient {
+            let calls: &[crate::resolve::facts::CallFacts] = if r.facts.any_call_in_ambient {
                 &r.facts.calls
             } else {
                 &[]
@@ -606,10 +606,10 @@ impl<'g, 's> Analysis<'g, 's> {
 
     /// Do these dependencies include the result of a call that was given a carrier and returns
     /// something derived from it (`let anchor = resolve_anchor(thread_id.as_ref())`)?
-    pub fn deps_carry(&self, f: FnId, deps: &[crate::facts::Dep]) -> bool {
+    pub fn deps_carry(&self, f: FnId, deps: &[crate::resolve::facts::Dep]) -> bool {
         let r = &self.gr.res.fns[f];
         deps.iter().any(|d| {
-            let crate::facts::Dep::Call(k) = d else {
+            let crate::resolve::facts::Dep::Call(k) = d else {
                 return false;
             };
             let Some(cf) = r.facts.calls.get(*k as usize) else {
@@ -624,7 +624,7 @@ impl<'g, 's> Analysis<'g, 's> {
             let body = self.gr.ix.fns[f].def.body.as_ref();
             let is_path = body
                 .and_then(|b| b.calls.get(*k as usize))
-                .is_some_and(|c| matches!(c.callee, crate::summary::Callee::Path { .. }));
+                .is_some_and(|c| matches!(c.callee, crate::syntax::summary::Callee::Path { .. }));
             targets.iter().any(|&t| {
                 let offset = u32::from(is_path && self.gr.ix.fns[t].def.self_param.is_some());
                 let mask = if offset == 1 {
@@ -677,7 +677,7 @@ pub fn ty_last(t: &Ty) -> Option<&str> {
     }
 }
 
-fn ty_mentions(t: &Ty, names: &[crate::summary::Name]) -> bool {
+fn ty_mentions(t: &Ty, names: &[crate::syntax::summary::Name]) -> bool {
     match t.peel() {
         Ty::Path(p) => {
             names.iter().any(|n| n == p.last_name())
@@ -689,3 +689,5 @@ fn ty_mentions(t: &Ty, names: &[crate::summary::Name]) -> bool {
         _ => false,
     }
 }
+
+pub mod graph;

@@ -45,20 +45,35 @@ struct Framework {
 }
 
 const FILES: &[(&str, &str)] = &[
-    ("axum.toml", include_str!("../rules/frameworks/axum.toml")),
-    ("warp.toml", include_str!("../rules/frameworks/warp.toml")),
-    ("actix.toml", include_str!("../rules/frameworks/actix.toml")),
+    (
+        "axum.toml",
+        include_str!("../../rules/frameworks/axum.toml"),
+    ),
+    (
+        "warp.toml",
+        include_str!("../../rules/frameworks/warp.toml"),
+    ),
+    (
+        "actix.toml",
+        include_str!("../../rules/frameworks/actix.toml"),
+    ),
     (
         "tungstenite.toml",
-        include_str!("../rules/frameworks/tungstenite.toml"),
+        include_str!("../../rules/frameworks/tungstenite.toml"),
     ),
-    ("tokio.toml", include_str!("../rules/frameworks/tokio.toml")),
-    ("std.toml", include_str!("../rules/frameworks/std.toml")),
+    (
+        "tokio.toml",
+        include_str!("../../rules/frameworks/tokio.toml"),
+    ),
+    ("std.toml", include_str!("../../rules/frameworks/std.toml")),
     (
         "channels.toml",
-        include_str!("../rules/frameworks/channels.toml"),
+        include_str!("../../rules/frameworks/channels.toml"),
     ),
-    ("rmcp.toml", include_str!("../rules/frameworks/rmcp.toml")),
+    (
+        "rmcp.toml",
+        include_str!("../../rules/frameworks/rmcp.toml"),
+    ),
 ];
 
 /// The union of all framework files.
@@ -145,14 +160,14 @@ impl Knowledge {
             || self
                 .spawn
                 .iter()
-                .any(|s| crate::types::last_segment(s) == name)
+                .any(|s| crate::resolve::types::last_segment(s) == name)
     }
 
     /// Add project wrappers from `[handoffs]` in the config.
     pub fn with_config(mut self, cfg: &crate::config::Config) -> Knowledge {
         for s in &cfg.handoffs.spawn {
             let s = s.trim_end_matches('!').to_string();
-            let last = crate::types::last_segment(&s);
+            let last = crate::resolve::types::last_segment(&s);
             if !self.spawn_methods.iter().any(|m| m == last) {
                 self.spawn_methods.push(last.to_string());
             }
@@ -161,7 +176,7 @@ impl Knowledge {
             }
         }
         for s in &cfg.handoffs.channel {
-            let last = crate::types::last_segment(s);
+            let last = crate::resolve::types::last_segment(s);
             if !self.send_methods.iter().any(|m| m == last) {
                 self.send_methods.push(last.to_string());
             }

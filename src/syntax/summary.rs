@@ -1,5 +1,5 @@
 //! The per-file summary: everything later stages need to know about one source file, and nothing
-//! more. It is built from the `syn` tree by [`crate::lower`] and the tree is dropped right after, so
+//! more. It is built from the `syn` tree by [`crate::syntax::lower`] and the tree is dropped right after, so
 //! no syntax tree outlives its file (rust-analyzer's rule: syntax never leaks into the analysis).
 //!
 //! Function bodies are reduced to an ordered list of [`Event`]s (bindings, calls, assignments,

@@ -2,7 +2,7 @@
 //! what the common std/tokio wrappers and collections do to it.
 
 use crate::index::{DefId, DefKind, FnId, Index, ModId, Ns, PathRes, Res};
-use crate::summary::*;
+use crate::syntax::summary::*;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum RTy {

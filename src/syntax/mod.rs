@@ -1,0 +1,4 @@
+//! Syntax: read, parse and lower each file into a [`summary::FileSummary`].
+pub mod lower;
+pub mod parse;
+pub mod summary;
