@@ -378,7 +378,7 @@ fn findings_of(
     ),
     i32,
 > {
-    use crate::cache::{RunRecord, StoredFinding};
+    use crate::driver::run_record::{RunRecord, StoredFinding};
     let opts = args.options();
     let (project, cfg) = prepare(
         paths,

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
+pub mod driver;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod index;
@@ -88,9 +89,9 @@ pub struct Loaded {
     pub project: Project,
     pub parsed: Parsed,
     /// Files taken from the cache and files parsed (`None` without a cache).
-    pub cache_stats: Option<cache::CacheStats>,
+    pub cache_stats: Option<syntax::pack::CacheStats>,
     /// The summary cache being written (wait for it before the process exits).
-    pub cache_write: cache::Pending,
+    pub cache_write: syntax::pack::Pending,
     pub timings: Timings,
 }
 
@@ -141,13 +142,13 @@ pub fn parse_project(project: Project, opts: &Options) -> Loaded {
     let cache = opts
         .cache
         .dir(&project.root)
-        .map(|d| cache::FileCache::open(d, if opts.include_tests { "tests" } else { "" }));
+        .map(|d| syntax::pack::FileCache::open(d, if opts.include_tests { "tests" } else { "" }));
     let parsed =
         syntax::parse::parse_project(&project, lower, cache.as_ref(), opts.follow_symlinks);
     let t1 = Instant::now();
-    let (cache_stats, cache_write) = match cache.map(cache::FileCache::save) {
+    let (cache_stats, cache_write) = match cache.map(syntax::pack::FileCache::save) {
         Some((stats, pending)) => (Some(stats), pending),
-        None => (None, cache::Pending::default()),
+        None => (None, syntax::pack::Pending::default()),
     };
     Loaded {
         project,

@@ -10,10 +10,11 @@ use std::sync::{Arc, Mutex};
 use rustc_hash::FxHashMap;
 
 use crate::alloc::arena;
-use crate::cache::{FileCache, FileData, Miss, Stamp};
+use crate::cache::Stamp;
 use crate::diagnostic::{Diag, Severity};
 use crate::discover::{absolute, normalize, CrateKind, Project};
 use crate::syntax::lower::{lower_file, LowerOptions};
+use crate::syntax::pack::{FileCache, FileData, Miss};
 use crate::syntax::summary::{CommentAllow, FileSummary, Loc, ModDecl, Name};
 
 /// Stack size of parser threads: deeply nested code recurses deeply in `syn`.

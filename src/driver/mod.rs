@@ -1,0 +1,2 @@
+//! The driver: runs the stages in order for `check`, `paths` and `debug`.
+pub mod run_record;
