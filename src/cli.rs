@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::analysis::graph;
+use crate::driver::Session;
 use crate::{build_graph, load, Options};
 
 #[derive(Parser, Debug)]
@@ -292,8 +293,8 @@ fn analyze<R>(
         cache: crate::CacheMode::Off,
         ..Options::default()
     };
-    let (project, cfg) = prepare(paths, &opts, config, None, false)?;
-    let loaded = parse(project, &opts)?;
+    let session = open(paths, opts, config, None, false)?;
+    let (loaded, cfg) = parse(session)?;
     let mut t = loaded.timings;
     let gr = build_graph(&loaded, &cfg.config, &mut t);
     let a = crate::analysis::Analysis::new(&gr, &cfg.config);
@@ -305,38 +306,34 @@ fn analyze<R>(
     Ok(r)
 }
 
-/// Discover the workspace, narrow it to `--package`/`--workspace`, and load its configuration.
-fn prepare(
+/// Open a session, printing why it could not be opened.
+fn open(
     paths: &[PathBuf],
-    opts: &Options,
+    opts: Options,
     config: Option<&std::path::Path>,
     package: Option<&str>,
     workspace: bool,
-) -> Result<(crate::Project, crate::config::LoadedConfig), i32> {
-    let mut project = crate::discover(paths, opts).map_err(error)?;
-    if workspace {
-        project.focus.clear();
-    }
-    if let Some(name) = package {
-        match project.packages.iter().find(|p| p.name == name) {
-            Some(p) => project.focus = vec![p.dir.clone()],
-            None => return Err(error(format!("no package named `{name}` in the workspace"))),
-        }
-    }
-    match crate::config::load(&project.root, config) {
-        Ok(c) => Ok((project, c)),
-        Err(d) => {
-            print_diags(&project.root, &project.diags, &[]);
+) -> Result<Session, i32> {
+    use crate::driver::OpenError;
+    match Session::open(paths, opts, config, package, workspace) {
+        Ok(s) => Ok(s),
+        Err(e @ (OpenError::Discover(_) | OpenError::NoPackage(_))) => Err(error(e)),
+        Err(OpenError::Config {
+            diag: d,
+            root,
+            project_diags,
+        }) => {
+            print_diags(&root, &project_diags, &[]);
             // Point into the TOML when we know where.
             let text = std::fs::read_to_string(&d.file).ok();
             match (d.loc, text) {
                 (Some(loc), Some(text)) => eprint!(
                     "{}",
                     crate::report::miette_snippet(
-                        &crate::diagnostic::display_path(&d.file, &project.root),
+                        &crate::diagnostic::display_path(&d.file, &root),
                         text,
                         loc,
-                        &d.render(&project.root),
+                        &d.render(&root),
                         "threadlint::config",
                         miette::Severity::Error,
                         "see the configuration keys in the README (SPEC §6)",
@@ -344,7 +341,7 @@ fn prepare(
                         crate::report::use_color("auto"),
                     )
                 ),
-                _ => eprintln!("{}", d.render(&project.root)),
+                _ => eprintln!("{}", d.render(&root)),
             }
             Err(EXIT_ERROR)
         }
@@ -352,8 +349,8 @@ fn prepare(
 }
 
 /// Parse the project's files and print the problems found in the input.
-fn parse(project: crate::Project, opts: &Options) -> Result<crate::Loaded, i32> {
-    let loaded = crate::parse_project(project, opts);
+fn parse(session: Session) -> Result<(crate::Loaded, crate::config::LoadedConfig), i32> {
+    let (loaded, cfg) = session.load();
     print_diags(
         &loaded.project.root,
         &loaded.project.diags,
@@ -362,7 +359,7 @@ fn parse(project: crate::Project, opts: &Options) -> Result<crate::Loaded, i32> 
     if loaded.parsed.files.is_empty() {
         return Err(error("no Rust files could be analyzed"));
     }
-    Ok(loaded)
+    Ok((loaded, cfg))
 }
 
 /// Every rule's findings (before `--select`/`--ignore` and focus), from the cache when nothing
@@ -379,23 +376,15 @@ fn findings_of(
     i32,
 > {
     use crate::driver::run_record::{RunRecord, StoredFinding};
-    let opts = args.options();
-    let (project, cfg) = prepare(
+    let session = open(
         paths,
-        &opts,
+        args.options(),
         args.config.as_deref(),
         args.package.as_deref(),
         args.workspace,
     )?;
-    let dir = opts.cache.dir(&project.root);
-    let key = crate::cache::debug_hash(&(
-        opts.include_tests,
-        opts.follow_symlinks,
-        &cfg.config,
-        &project.root,
-        &project.packages,
-        &project.crates,
-    ));
+    let dir = session.opts.cache.dir(&session.project.root);
+    let key = session.run_key();
     if let Some(rec) = dir.as_ref().and_then(|d| RunRecord::load_valid(d, key)) {
         let findings: Option<Vec<crate::rules::Finding>> = rec
             .findings
@@ -409,19 +398,20 @@ fn findings_of(
                     rec.stamps.len()
                 );
             }
+            let project = session.project;
             print_diags(&project.root, &project.diags, &rec.diags);
             let src = crate::report::Sources::from_parts(project.root, rec.files);
             return Ok((findings, src, project.focus));
         }
     }
     let t0 = std::time::Instant::now();
-    let loaded = parse(project, &opts)?;
+    let (loaded, cfg) = parse(session)?;
     let mut t = loaded.timings;
     let gr = build_graph(&loaded, &cfg.config, &mut t);
     let t1 = std::time::Instant::now();
     let a = crate::analysis::Analysis::new(&gr, &cfg.config);
     let t2 = std::time::Instant::now();
-    let findings = crate::rules::run_all(&a);
+    let findings = crate::driver::findings(&a);
     let t3 = std::time::Instant::now();
     let src = crate::report::Sources::new(&a);
     drop(a);
@@ -630,9 +620,10 @@ fn debug(d: DebugCommand) -> i32 {
                 },
                 ..Options::default()
             };
-            let loaded = match load(&paths, &opts) {
-                Ok(l) => l,
-                Err(e) => return error(e),
+            // The graph `check` analyzes: the same resolution, with the project's configuration.
+            let (loaded, cfg) = match open(&paths, opts, None, None, false) {
+                Ok(session) => session.load(),
+                Err(code) => return code,
             };
             print_diags(
                 &loaded.project.root,
@@ -640,7 +631,7 @@ fn debug(d: DebugCommand) -> i32 {
                 &loaded.parsed.diags,
             );
             let mut t = loaded.timings;
-            let gr = crate::build_call_graph(&loaded, &crate::config::Config::default(), &mut t);
+            let gr = build_graph(&loaded, &cfg.config, &mut t);
             let (ix, g) = (&gr.ix, &gr.graph);
             let out = match format {
                 GraphFormat::Text => graph::to_text(g, ix),

@@ -14,7 +14,16 @@ use crate::index::{FnId, Owner};
 use crate::resolve::facts::{ChannelDir, FnFacts};
 use crate::resolve::CallRes;
 use crate::syntax::summary::{Loc, Ty};
-use crate::Graphs;
+
+/// Everything the analysis works from: the index, the context model, framework knowledge, call
+/// resolutions with their context facts, and the call graph.
+pub struct Program<'s> {
+    pub ix: crate::index::Index<'s>,
+    pub model: crate::resolve::context::ContextModel,
+    pub know: crate::config::knowledge::Knowledge,
+    pub res: crate::resolve::Resolution,
+    pub graph: graph::CallGraph,
+}
 
 /// How an edge of the handoff graph came about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +69,7 @@ pub struct Step {
 }
 
 pub struct Analysis<'g, 's> {
-    pub gr: &'g Graphs<'s>,
+    pub gr: &'g Program<'s>,
     pub cfg: &'g Config,
     pub succ: Vec<Vec<(usize, Via)>>,
     pub is_entry: Vec<bool>,
@@ -91,7 +100,7 @@ pub struct Analysis<'g, 's> {
 }
 
 impl<'g, 's> Analysis<'g, 's> {
-    pub fn new(gr: &'g Graphs<'s>, cfg: &'g Config) -> Analysis<'g, 's> {
+    pub fn new(gr: &'g Program<'s>, cfg: &'g Config) -> Analysis<'g, 's> {
         let g = &gr.graph;
         let n = g.nodes.len();
         let mut a = Analysis {

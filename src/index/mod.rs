@@ -125,9 +125,6 @@ pub struct Index<'s> {
     pub methods_by_name: HashMap<Name, Vec<FnId>>,
     /// Crate root modules (by crate index).
     pub crate_roots: Vec<Option<ModId>>,
-    /// The resolved field types of every non-generic struct, enum and union, by `DefId` (see
-    /// [`Index::prepare_field_types`]).
-    pub(crate) field_tys: std::sync::OnceLock<Vec<crate::resolve::types::FieldTys>>,
 }
 
 /// Names of the std prelude that are not items of the workspace.
@@ -183,7 +180,6 @@ impl<'s> Index<'s> {
             impls_of_trait: HashMap::default(),
             methods_by_name: HashMap::default(),
             crate_roots: parsed.crate_roots.clone(),
-            field_tys: std::sync::OnceLock::new(),
         };
         // Modules and their qualified names (parents always come before children).
         for (i, m) in parsed.modules.iter().enumerate() {

@@ -486,16 +486,19 @@ impl<'a, 's> Walker<'a, 's> {
                     VExpr::Field(_, c) => c.strip_prefix('<').and_then(|c| c.strip_suffix('>')),
                     _ => None,
                 };
-                let t = self.ix.field_ty(&base, n, ctor);
+                let t = self.ix.field_ty(self.fields, &base, n, ctor);
                 let named =
                     self.model.is_context_name(n) && !crate::resolve::context::is_os_thread_id(&t);
                 (named || self.model.carries(&t), deps, Some(t))
             }
             VExpr::TupleField(b, i) => {
                 let (_, deps, base) = self.vfacts_ty(b, true);
-                let t = self
-                    .ix
-                    .field_ty(&base.unwrap_or(RTy::Unknown), &i.to_string(), None);
+                let t = self.ix.field_ty(
+                    self.fields,
+                    &base.unwrap_or(RTy::Unknown),
+                    &i.to_string(),
+                    None,
+                );
                 (self.model.carries(&t), deps, Some(t))
             }
             VExpr::Index(b) => {

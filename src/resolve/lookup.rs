@@ -43,15 +43,15 @@ impl<'a, 's> Walker<'a, 's> {
                 if let VExpr::Field(inner, ctor) = &**b {
                     if let Some(c) = ctor.strip_prefix('<').and_then(|c| c.strip_suffix('>')) {
                         let base = self.eval(inner);
-                        return self.ix.field_ty(&base, n, Some(c));
+                        return self.ix.field_ty(self.fields, &base, n, Some(c));
                     }
                 }
                 let base = self.eval(b);
-                self.ix.field_ty(&base, n, None)
+                self.ix.field_ty(self.fields, &base, n, None)
             }
             VExpr::TupleField(b, i) => {
                 let base = self.eval(b);
-                self.ix.field_ty(&base, &i.to_string(), None)
+                self.ix.field_ty(self.fields, &base, &i.to_string(), None)
             }
             VExpr::Index(b) => index_ty(&self.eval(b)),
             VExpr::Call(id) => self

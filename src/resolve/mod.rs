@@ -52,11 +52,13 @@ pub struct Resolution {
 pub struct Prepared {
     /// Return types that do not depend on the receiver (`Self`) or generics, by function.
     rets: Vec<Option<RTy>>,
+    /// Field types of every non-generic ADT, by definition.
+    fields: Vec<crate::resolve::types::FieldTys>,
 }
 
 /// Resolve once, in parallel, the field types and the return types every call site looks up.
 pub fn prepare(ix: &Index) -> Prepared {
-    ix.prepare_field_types();
+    let fields = ix.prepare_field_types();
     let rets: Vec<Option<RTy>> = (0..ix.fns.len())
         .into_par_iter()
         .map(|f| {
@@ -82,17 +84,16 @@ pub fn prepare(ix: &Index) -> Prepared {
             Some(ix.resolve_ty(ret, &cx))
         })
         .collect();
-    Prepared { rets }
+    Prepared { rets, fields }
 }
 
-/// Resolve every call, function by function, in parallel; with `facts`, also gather the
-/// context facts the rules need (the call graph alone does not).
+/// Resolve every call, function by function, in parallel, and gather the context facts of each
+/// body in the same walk.
 pub fn resolve_all(
     ix: &Index,
     prepared: &Prepared,
     model: &ContextModel,
     know: &Knowledge,
-    facts: bool,
 ) -> Resolution {
     let rets = &prepared.rets;
     let fns = (0..ix.fns.len())
@@ -101,7 +102,7 @@ pub fn resolve_all(
             Some(body) => {
                 let mut w = Walker::new(ix, f, model, know, body);
                 w.rets = rets;
-                w.facts = facts;
+                w.fields = &prepared.fields;
                 w.take_scratch(scratch);
                 let out = w.run();
                 w.give_scratch(scratch);
@@ -161,8 +162,7 @@ struct Walker<'a, 's> {
     ix: &'a Index<'s>,
     /// Receiver-independent return types, by function.
     rets: &'a [Option<RTy>],
-    /// Gather context facts (not needed for the call graph alone).
-    facts: bool,
+    fields: &'a [crate::resolve::types::FieldTys],
     model: &'a ContextModel,
     know: &'a Knowledge,
     body: &'s Body,
@@ -295,7 +295,7 @@ impl<'a, 's> Walker<'a, 's> {
         Walker {
             ix,
             rets: &[],
-            facts: true,
+            fields: &[],
             model,
             know,
             body,
@@ -438,9 +438,7 @@ impl<'a, 's> Walker<'a, 's> {
         self.s.call_deps.resize(n_calls, Vec::new());
         self.s.carriers.resize(n_closures + 1, 0);
         self.s.tl_scope.resize(n_closures, None);
-        if self.facts {
-            self.places = closure_places(body);
-        }
+        self.places = closure_places(body);
         let mut params_open = true;
         for ev in &body.events {
             match ev {
@@ -475,22 +473,6 @@ impl<'a, 's> Walker<'a, 's> {
                         .map(|t| self.resolve_ty(t))
                         .filter(|t| !t.is_unknown());
                     let owner = self.owner();
-                    if !self.facts {
-                        let t = declared.unwrap_or_else(|| self.eval(value));
-                        if let Some(s) = self.s.scopes.last_mut() {
-                            s.push(Local {
-                                name: name.clone(),
-                                ty: t,
-                                carrier: false,
-                                strong: false,
-                                deps: Vec::new(),
-                                owner,
-                                all_conns: false,
-                                holder: Holder::Unknown,
-                            });
-                        }
-                        continue;
-                    }
                     let (vc, mut deps, vt) = self.vfacts_ty(value, declared.is_none());
                     let t = declared.unwrap_or_else(|| vt.unwrap_or(RTy::Unknown));
                     let named = self.model.is_context_name(name)
@@ -562,7 +544,6 @@ impl<'a, 's> Walker<'a, 's> {
                 Event::ClosureEnd(_) => {
                     self.s.closure_stack.pop();
                 }
-                Event::Assign(_) | Event::Return(_) if !self.facts => params_open = false,
                 Event::Assign(a) => {
                     params_open = false;
                     self.scan_struct_lits(&a.value);
@@ -608,10 +589,6 @@ impl<'a, 's> Walker<'a, 's> {
     }
 
     fn closure_start(&mut self, id: u32) {
-        if !self.facts {
-            self.s.closure_stack.push(id);
-            return;
-        }
         let c = id as usize;
         let parent = self.owner();
         let def = &self.closures[c];
@@ -641,28 +618,15 @@ impl<'a, 's> Walker<'a, 's> {
     }
 
     fn call_event(&mut self, id: usize, c: &'s CallSite) {
-        // With facts, the receiver's facts and type come from one walk of it.
+        // The receiver's facts and type come from one walk of it.
         let (recv_facts, recv_known) = match &c.callee {
-            Callee::Method { recv, .. } if self.facts => {
+            Callee::Method { recv, .. } => {
                 let (rc, rd, rt) = self.vfacts_ty(recv, true);
                 (Some((rc, rd)), rt)
             }
             _ => (None, None),
         };
         let (res, ty, recv_ty) = self.resolve_call(c, recv_known);
-        if !self.facts {
-            for (ai, a) in c.args.iter().enumerate() {
-                if let Some(cl) = self.closure_value(a) {
-                    if let Some(slot) = self.out.closure_handoff.get_mut(cl as usize) {
-                        slot.get_or_insert((id as u32, ai as u32));
-                    }
-                }
-            }
-            self.out.calls[id] = res;
-            self.out.call_owner[id] = self.s.closure_stack.last().copied();
-            self.s.call_tys[id] = ty;
-            return;
-        }
         let owner = self.owner();
         let ctx_in_scope = self.owner_ctx(owner);
         let mut cf = CallFacts {

@@ -386,7 +386,7 @@ impl Index<'_> {
 
     /// The type of field `name` of a value of type `t` (auto-deref through wrappers).
     /// `ctor` names the enum variant when the access comes from a pattern.
-    pub fn field_ty(&self, t: &RTy, name: &str, ctor: Option<&str>) -> RTy {
+    pub fn field_ty(&self, prepared: &[FieldTys], t: &RTy, name: &str, ctor: Option<&str>) -> RTy {
         let mut cur = t;
         for _ in 0..8 {
             match cur {
@@ -408,11 +408,7 @@ impl Index<'_> {
                     };
                     let f = &fields[fi];
                     if args.is_empty() {
-                        if let Some(ft) = self
-                            .field_tys
-                            .get()
-                            .and_then(|all| all[*d].get(variant, fi))
-                        {
+                        if let Some(ft) = prepared.get(*d).and_then(|p| p.get(variant, fi)) {
                             return ft.clone();
                         }
                     }
@@ -462,9 +458,9 @@ impl Index<'_> {
     /// Resolve, once and in parallel, the field types of every struct, enum and union without
     /// generic parameters: `field_ty` then looks them up instead of resolving the written type
     /// again at every field access.
-    pub fn prepare_field_types(&self) {
+    pub fn prepare_field_types(&self) -> Vec<FieldTys> {
         use rayon::prelude::*;
-        let all: Vec<FieldTys> = (0..self.defs.len())
+        (0..self.defs.len())
             .into_par_iter()
             .map(|d| match self.defs[d].kind {
                 DefKind::Adt(a) if a.generics.is_empty() => {
@@ -485,8 +481,7 @@ impl Index<'_> {
                 }
                 _ => FieldTys::default(),
             })
-            .collect();
-        let _ = self.field_tys.set(all);
+            .collect()
     }
 
     /// A display name for a type, for messages.

@@ -112,18 +112,16 @@ impl Finding {
     }
 }
 
-/// Run every rule (except TP009, which needs the others' results) and apply levels from config.
+/// Run every rule. Suppressions and levels are later stages (see [`crate::driver::findings`]).
 pub fn run_all(a: &Analysis) -> Vec<Finding> {
     use rayon::prelude::*;
-    let per_rule: Vec<Vec<Finding>> = RULES
-        .par_iter()
-        .filter(|r| r.code != "TP009")
-        .map(|r| (r.check)(a))
-        .collect();
-    let mut out: Vec<Finding> = per_rule.into_iter().flatten().collect();
-    out.extend(tp009::declared_entries_reaching_no_tool(a));
-    crate::suppress::apply(a, &mut out);
-    for f in &mut out {
+    let per_rule: Vec<Vec<Finding>> = RULES.par_iter().map(|r| (r.check)(a)).collect();
+    per_rule.into_iter().flatten().collect()
+}
+
+/// The configured levels (`[rules]`), then findings in file and line order without duplicates.
+pub fn finish(a: &Analysis, out: &mut Vec<Finding>) {
+    for f in out.iter_mut() {
         if let Some(l) = a.cfg.rules.get(f.code).and_then(|l| Level::parse(l)) {
             f.level = l;
         }
@@ -136,5 +134,4 @@ pub fn run_all(a: &Analysis) -> Vec<Finding> {
     out.dedup_by(|x, y| {
         x.file == y.file && x.loc == y.loc && x.code == y.code && x.message == y.message
     });
-    out
 }
