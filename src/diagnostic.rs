@@ -5,7 +5,28 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::syntax::summary::Loc;
+/// A source range, 1-based lines and 1-based columns (columns count chars, like rustc).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+pub struct Loc {
+    pub line: u32,
+    pub col: u32,
+    pub end_line: u32,
+    pub end_col: u32,
+}
+
+impl Loc {
+    /// A zero-width location at one point (1-based line and column).
+    pub fn point(line: u32, col: u32) -> Loc {
+        Loc {
+            line,
+            col,
+            end_line: line,
+            end_col: col,
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -19,7 +40,7 @@ pub enum Severity {
 pub struct Diag {
     pub severity: Severity,
     /// A short stable kind: `parse-error`, `missing-module`, `manifest`, `io`, …
-    pub kind: crate::syntax::summary::Name,
+    pub kind: smol_str::SmolStr,
     pub file: PathBuf,
     pub loc: Option<Loc>,
     pub message: String,
@@ -35,7 +56,7 @@ impl Diag {
     ) -> Diag {
         Diag {
             severity,
-            kind: crate::syntax::summary::Name::new_static(kind),
+            kind: smol_str::SmolStr::new_static(kind),
             file: file.into(),
             loc,
             message: message.into(),

@@ -157,17 +157,14 @@ impl Knowledge {
     /// A closure handed to a function or method of this name runs on a new task or thread.
     pub fn is_spawn_name(&self, name: &str) -> bool {
         self.spawn_methods.iter().any(|s| s == name)
-            || self
-                .spawn
-                .iter()
-                .any(|s| crate::resolve::types::last_segment(s) == name)
+            || self.spawn.iter().any(|s| last_segment(s) == name)
     }
 
     /// Add project wrappers from `[handoffs]` in the config.
     pub fn with_config(mut self, cfg: &crate::config::Config) -> Knowledge {
         for s in &cfg.handoffs.spawn {
             let s = s.trim_end_matches('!').to_string();
-            let last = crate::resolve::types::last_segment(&s);
+            let last = last_segment(&s);
             if !self.spawn_methods.iter().any(|m| m == last) {
                 self.spawn_methods.push(last.to_string());
             }
@@ -176,7 +173,7 @@ impl Knowledge {
             }
         }
         for s in &cfg.handoffs.channel {
-            let last = crate::resolve::types::last_segment(s);
+            let last = last_segment(s);
             if !self.send_methods.iter().any(|m| m == last) {
                 self.send_methods.push(last.to_string());
             }
@@ -225,4 +222,18 @@ mod tests {
         assert!(!k.is_spawn("my::respawn"));
         assert!(!k.is_spawn("_::respawn"));
     }
+}
+
+/// The last segment of a `::`-separated path (`a::b::C` → `C`): `rsplit("::").next()`, without
+/// setting up a substring search (this runs for every call and type of the workspace).
+pub fn last_segment(p: &str) -> &str {
+    let b = p.as_bytes();
+    let mut i = b.len();
+    while i > 1 {
+        i -= 1;
+        if b[i] == b':' && b[i - 1] == b':' {
+            return &p[i + 1..];
+        }
+    }
+    p
 }

@@ -521,19 +521,7 @@ impl FieldTys {
     }
 }
 
-/// The last segment of a `::`-separated path (`a::b::C` → `C`): `rsplit("::").next()`, without
-/// setting up a substring search (this runs for every call and type of the workspace).
-pub fn last_segment(p: &str) -> &str {
-    let b = p.as_bytes();
-    let mut i = b.len();
-    while i > 1 {
-        i -= 1;
-        if b[i] == b':' && b[i - 1] == b':' {
-            return &p[i + 1..];
-        }
-    }
-    p
-}
+pub use crate::config::knowledge::last_segment;
 
 #[cfg(test)]
 mod tests {

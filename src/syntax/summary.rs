@@ -12,28 +12,7 @@ use serde::{Deserialize, Serialize};
 /// Interned-enough string type for names.
 pub type Name = smol_str::SmolStr;
 
-/// A source range, 1-based lines and 1-based columns (columns count chars, like rustc).
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
-pub struct Loc {
-    pub line: u32,
-    pub col: u32,
-    pub end_line: u32,
-    pub end_col: u32,
-}
-
-impl Loc {
-    /// A zero-width location at one point (1-based line and column).
-    pub fn point(line: u32, col: u32) -> Loc {
-        Loc {
-            line,
-            col,
-            end_line: line,
-            end_col: col,
-        }
-    }
-}
+pub use crate::diagnostic::Loc;
 
 /// A path as written: `a::b::<T>::c`, `::x`, `Self::m`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
