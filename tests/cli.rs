@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use threadlint_codes::Code;
 
 fn fixture(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -455,14 +456,14 @@ fn paths_in_every_format() {
 fn rules_and_explain() {
     let out = threadlint().arg("rules").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text.lines().count(), 10, "{text}");
+    assert_eq!(text.lines().count(), Code::ALL.len(), "{text}");
     assert!(text.contains("TP008  result-broadcast"), "{text}");
     let out = threadlint()
         .args(["rules", "--format", "json"])
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 10);
+    assert_eq!(v.as_array().unwrap().len(), Code::ALL.len());
     let out = threadlint().args(["explain", "tp003"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("# TP003 dropped-at-spawn"));
@@ -492,7 +493,7 @@ fn sarif_for_code_scanning() {
     assert_eq!(v["version"], "2.1.0");
     let run = &v["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 10);
+    assert_eq!(rules.len(), Code::ALL.len());
     for r in rules {
         assert!(
             r["fullDescription"]["text"]

@@ -22,11 +22,7 @@ use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Error, Token};
-
-/// The rule codes threadlint knows.
-const CODES: &[&str] = &[
-    "TP001", "TP002", "TP003", "TP004", "TP005", "TP006", "TP007", "TP008", "TP009", "TP010",
-];
+use threadlint_codes::Code;
 
 /// Emit the item unchanged, or the error followed by the item (so that one mistake does not
 /// cascade into "cannot find function" errors elsewhere).
@@ -223,6 +219,16 @@ pub fn propagates(args: TokenStream, item: TokenStream) -> TokenStream {
     finish(r, item)
 }
 
+/// The known codes for an error message: `TP001 … TP010` (the first and the last of
+/// [`Code::ALL`], which has no gaps).
+fn known_codes() -> String {
+    match Code::ALL {
+        [] => String::new(),
+        [only] => only.as_str().to_owned(),
+        [first, .., last] => format!("{} … {}", first.as_str(), last.as_str()),
+    }
+}
+
 /// The arguments of `allow`: rule codes, then `reason = "…"`.
 struct AllowArgs {
     codes: Vec<syn::Ident>,
@@ -241,11 +247,14 @@ impl Parse for AllowArgs {
                         .get_ident()
                         .cloned()
                         .ok_or_else(|| Error::new(p.span(), "expected a rule code like `TP001`"))?;
-                    if !CODES.iter().any(|c| id == c) {
+                    // Spelled exactly: threadlint reads `TP001` from source, not `tp001`.
+                    let name = id.to_string();
+                    if Code::parse(&name).filter(|c| c.as_str() == name).is_none() {
                         return Err(Error::new(
                             id.span(),
                             format!(
-                                "`{id}` is not a threadlint rule; expected one of TP001 … TP010"
+                                "`{id}` is not a threadlint rule; expected one of {}",
+                                known_codes()
                             ),
                         ));
                     }

@@ -135,3 +135,19 @@ pub fn finish(a: &Analysis, out: &mut Vec<Finding>) {
         x.file == y.file && x.loc == y.loc && x.code == y.code && x.message == y.message
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULES;
+
+    /// The rule table and `threadlint-codes` list the same codes in the same order.
+    #[test]
+    fn rules_are_the_codes_in_order() {
+        let rules: Vec<&str> = RULES.iter().map(|r| r.code).collect();
+        let codes: Vec<&str> = threadlint_codes::Code::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect();
+        assert_eq!(rules, codes);
+    }
+}

@@ -1,4 +1,4 @@
-#[threadlint_macros::allow(TP011, reason = "typo")]
+#[threadlint_macros::allow(TP999, reason = "typo")]
 fn f() {}
 
 fn main() {}
