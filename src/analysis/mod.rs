@@ -198,7 +198,8 @@ impl<'g, 's> Analysis<'g, 's> {
     fn find_roles(&mut self) {
         let ix = &self.gr.ix;
         let know = &self.gr.know;
-        let tool_traits: Vec<&str> = std::iter::once("Tool")
+        let tool_traits: Vec<&str> = know
+            .tool_traits()
             .chain(
                 self.cfg
                     .tools

@@ -27,8 +27,7 @@ impl<'a, 's> Walker<'a, 's> {
             RTy::Unknown => None,
             t => Some(w.ix.ty_name(t)),
         };
-        if know.send_methods.iter().any(|m| m == &**name) && know.senders.iter().any(|s| s == last)
-        {
+        if know.is_channel_send(name, last) {
             let mut key = recv_ty_arg(recv_ty).and_then(|t| msg_key(self, &t));
             let arg_ty = c.args.first().map(|a| self.eval(a)).unwrap_or(RTy::Unknown);
             if key.is_none() {
@@ -45,13 +44,11 @@ impl<'a, 's> Walker<'a, 's> {
                 dir: ChannelDir::Send,
                 key,
                 global,
-                broadcast: crate::config::knowledge::path_ends_with_any(path, &know.broadcast),
+                broadcast: know.is_broadcast(path),
                 msg_carrier,
                 msg_deps: cf.arg_deps.first().cloned().unwrap_or_default(),
             });
-        } else if know.recv_methods.iter().any(|m| m == &**name)
-            && know.receivers.iter().any(|s| s == last)
-        {
+        } else if know.is_channel_recv(name, last) {
             let key = recv_ty_arg(recv_ty).and_then(|t| msg_key(self, &t));
             self.out.facts.channels.push(ChannelOp {
                 call: id as u32,
@@ -64,19 +61,10 @@ impl<'a, 's> Walker<'a, 's> {
             });
         }
         // Sending to every connection: `for conn in state.conns.values() { conn.send(…) }`.
-        if matches!(
-            &**name,
-            "send"
-                | "send_text"
-                | "send_message"
-                | "send_json"
-                | "try_send"
-                | "unbounded_send"
-                | "feed"
-                | "do_send"
-        ) && crate::resolve::facts::root_name(recv)
-            .and_then(|r| self.local(r))
-            .is_some_and(|l| l.all_conns)
+        if know.is_send_all_method(name)
+            && crate::resolve::facts::root_name(recv)
+                .and_then(|r| self.local(r))
+                .is_some_and(|l| l.all_conns)
         {
             self.out.facts.sends_to_all.push(SendToAll {
                 call: id as u32,
@@ -86,7 +74,7 @@ impl<'a, 's> Walker<'a, 's> {
         // Ambient context: reads, scopes, thread-local writes.
         if let Some((key, _)) = self.ambient_static(recv) {
             // `KEY.scope(v, fut(…))`: the call that makes the future runs inside the scope.
-            if know.scope_methods.iter().any(|m| m == &**name) {
+            if know.is_scope_method(name) {
                 for a in &c.args {
                     if let VExpr::Call(j) = a {
                         if let Some(f) = self.out.facts.calls.get_mut(*j as usize) {
@@ -95,16 +83,16 @@ impl<'a, 's> Walker<'a, 's> {
                     }
                 }
             }
-            if know.ambient_read_methods.iter().any(|m| m == &**name) {
+            if know.is_ambient_read_method(name) {
                 let o = self.s.closure_stack.last().copied();
                 self.out.facts.ambient_reads.push((o, key.clone()));
             }
-            if know.ambient_write_methods.iter().any(|m| m == &**name) && cf.arg_carrier != 0 {
+            if know.is_ambient_write_method(name) && cf.arg_carrier != 0 {
                 self.set_owner_ambient(owner);
             }
         }
         if let Some(tl) = self.thread_local(recv) {
-            if matches!(&**name, "set" | "replace") && cf.arg_carrier != 0 && self.in_async() {
+            if know.is_thread_local_write_method(name) && cf.arg_carrier != 0 && self.in_async() {
                 let value = c.args.first().map(|a| a.display()).unwrap_or_default();
                 self.shared_write(c.loc, format!("thread-local `{tl}`"), value);
             }
@@ -284,9 +272,7 @@ impl<'a, 's> Walker<'a, 's> {
                 };
                 let text = path.display();
                 let last = path.last_name();
-                let fresh = matches!(last, "new_v4" | "now_v7" | "new_v7" | "random" | "default")
-                    || text.ends_with("String::new")
-                    || text.ends_with("Uuid::new");
+                let fresh = self.know.is_fabricating_call(&text, last);
                 fresh.then(|| format!("`{text}()`"))
             }
             _ => None,
@@ -413,10 +399,7 @@ impl<'a, 's> Walker<'a, 's> {
                     }
                     (Callee::Method { recv, .. }, _) => self.holder_of(recv),
                     (Callee::Path { path, .. }, _) => {
-                        if matches!(
-                            path.last_name(),
-                            "channel" | "unbounded_channel" | "bounded" | "unbounded"
-                        ) {
+                        if self.know.is_channel_constructor(path.last_name()) {
                             Holder::Fresh
                         } else {
                             Holder::Unknown

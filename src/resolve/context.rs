@@ -2,13 +2,11 @@
 
 use rustc_hash::FxHashSet;
 
+use crate::config::knowledge::Knowledge;
 use crate::config::Config;
 use crate::index::{DefId, DefKind, Index};
 use crate::resolve::types::{RTy, TyCx};
 use crate::syntax::summary::{Name, StaticKind, Ty};
-
-pub const DEFAULT_TYPES: &[&str] = &["ThreadContext", "ThreadId"];
-pub const DEFAULT_NAMES: &[&str] = &["thread_id"];
 
 #[derive(Debug, Default)]
 pub struct ContextModel {
@@ -29,6 +27,8 @@ pub struct ContextModel {
     /// Application state proper: types given to handlers as `State<T>`/`Data<T>`/`Extension<T>`,
     /// statics, and what their fields hold.
     pub app_state_adts: FxHashSet<DefId>,
+    /// How many of `type_names` are the defaults (`context_types` in the framework files).
+    default_types: usize,
 }
 
 /// `std::thread::ThreadId` is an OS thread id, never a context.
@@ -45,8 +45,9 @@ impl ContextModel {
         know: &crate::config::knowledge::Knowledge,
     ) -> ContextModel {
         let mut m = ContextModel {
-            type_names: DEFAULT_TYPES.iter().map(Name::new).collect(),
-            names: DEFAULT_NAMES.iter().map(Name::new).collect(),
+            type_names: know.context_types().iter().map(Name::new).collect(),
+            names: know.context_names().iter().map(Name::new).collect(),
+            default_types: know.context_types().len(),
             ..ContextModel::default()
         };
         m.type_names.extend(
@@ -149,7 +150,7 @@ impl ContextModel {
                 }
             }
         }
-        m.shared_adts = shared_adts(ix);
+        m.shared_adts = shared_adts(ix, know);
         m.app_state_adts = app_state_adts(ix, know);
         m
     }
@@ -218,7 +219,7 @@ impl ContextModel {
     pub fn adopted(&self) -> bool {
         !self.context_adts.is_empty()
             || !self.ambient_statics.is_empty()
-            || self.type_names.len() > DEFAULT_TYPES.len()
+            || self.type_names.len() > self.default_types
     }
 
     pub fn is_context_name(&self, n: &str) -> bool {
@@ -264,9 +265,9 @@ fn app_state_adts(ix: &Index, know: &crate::config::knowledge::Knowledge) -> FxH
     seeds.par_extend(ix.fns.par_iter().flat_map_iter(|f| {
         let mut seeds = Vec::new();
         // What a WebSocket handler is given besides the socket (warp passes state as a plain value).
-        let socket_fn = f.def.params.iter().any(|p| {
-            matches!(p.ty.peel(), Ty::Path(path) if know.entry_param_types.iter().any(|e| e == path.last_name()))
-        });
+        let socket_fn = f.def.params.iter().any(
+            |p| matches!(p.ty.peel(), Ty::Path(path) if know.is_entry_param_type(path.last_name())),
+        );
         if socket_fn {
             for p in &f.def.params {
                 if let Ty::Path(path) = p.ty.peel() {
@@ -286,7 +287,7 @@ fn app_state_adts(ix: &Index, know: &crate::config::knowledge::Knowledge) -> FxH
         for p in &f.def.params {
             if let Ty::Path(path) = p.ty.peel() {
                 if let Some(seg) = path.segs.last() {
-                    if matches!(&*seg.name, "State" | "Data" | "Extension") {
+                    if know.is_state_extractor(&seg.name) {
                         if let Some(Ty::Path(inner)) = seg.args.first().map(|a| a.peel()) {
                             seeds.extend(ix.adt_of_path(f.module, inner));
                         }
@@ -336,25 +337,25 @@ fn app_state_adts(ix: &Index, know: &crate::config::knowledge::Knowledge) -> FxH
 
 /// ADTs that appear as `T` in `Arc<T>`, `State<T>`, `Data<T>`, `Extension<T>` in any field,
 /// parameter or static type of the workspace.
-fn shared_adts(ix: &Index) -> FxHashSet<DefId> {
+fn shared_adts(ix: &Index, know: &Knowledge) -> FxHashSet<DefId> {
     use rayon::prelude::*;
     // Workspace ADTs named inside `Arc<…>`, `State<…>` … of one written type.
-    fn visit(ix: &Index, t: &Ty, m: usize, out: &mut Vec<DefId>) {
+    fn visit(ix: &Index, know: &Knowledge, t: &Ty, m: usize, out: &mut Vec<DefId>) {
         match t {
             Ty::Path(p) => {
                 if let Some(seg) = p.segs.last() {
-                    if matches!(&*seg.name, "Arc" | "State" | "Data" | "Extension" | "Rc") {
+                    if matches!(&*seg.name, "Arc" | "Rc") || know.is_state_extractor(&seg.name) {
                         if let Some(Ty::Path(inner)) = seg.args.first().map(|a| a.peel()) {
                             out.extend(ix.adt_of_path(m, inner));
                         }
                     }
                     for a in &seg.args {
-                        visit(ix, a, m, out);
+                        visit(ix, know, a, m, out);
                     }
                 }
             }
-            Ty::Ref(t) | Ty::Slice(t) => visit(ix, t, m, out),
-            Ty::Tuple(ts) => ts.iter().for_each(|t| visit(ix, t, m, out)),
+            Ty::Ref(t) | Ty::Slice(t) => visit(ix, know, t, m, out),
+            Ty::Tuple(ts) => ts.iter().for_each(|t| visit(ix, know, t, m, out)),
             _ => {}
         }
     }
@@ -365,11 +366,11 @@ fn shared_adts(ix: &Index) -> FxHashSet<DefId> {
             match def.kind {
                 DefKind::Adt(a) => {
                     for f in a.fields.iter() {
-                        visit(ix, &f.ty, def.module, &mut found);
+                        visit(ix, know, &f.ty, def.module, &mut found);
                     }
                 }
                 DefKind::Static(s) => {
-                    visit(ix, &s.ty, def.module, &mut found);
+                    visit(ix, know, &s.ty, def.module, &mut found);
                     // A static of a workspace type is shared by every connection.
                     if let Ty::Path(p) = s.ty.peel() {
                         found.extend(ix.adt_of_path(def.module, p));
@@ -382,7 +383,7 @@ fn shared_adts(ix: &Index) -> FxHashSet<DefId> {
         .chain(ix.fns.par_iter().flat_map_iter(|f| {
             let mut found = Vec::new();
             for p in &f.def.params {
-                visit(ix, &p.ty, f.module, &mut found);
+                visit(ix, know, &p.ty, f.module, &mut found);
             }
             found
         }))

@@ -598,10 +598,10 @@ impl<'a, 's> Walker<'a, 's> {
         };
         if let Some((recv, name)) = &def.recv_hint {
             cf.spawned = self.know.is_spawn_name(name);
-            if self.know.scope_methods.iter().any(|m| m == &**name) {
+            if self.know.is_scope_method(name) {
                 cf.scope_of = self.ambient_static(recv).map(|(n, _)| n);
             }
-            if matches!(&**name, "with" | "with_borrow_mut" | "with_borrow") {
+            if self.know.is_thread_local_closure_method(name) {
                 self.s.tl_scope[c] = self.thread_local(recv);
             }
         }
