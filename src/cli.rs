@@ -496,7 +496,7 @@ fn check(args: CheckArgs) -> i32 {
         }
         if let Some(b) = &baseline {
             let before = findings.len();
-            crate::report::baseline::filter(b, &mut findings, &src);
+            crate::report::baseline::filter(b, &mut findings);
             if before > findings.len() && args.format == CheckFormat::Human {
                 println!("{} findings are in the baseline.", before - findings.len());
             }

@@ -19,6 +19,9 @@ pub struct StoredFinding {
     pub loc: crate::syntax::summary::Loc,
     pub help: String,
     pub path: Vec<crate::analysis::Step>,
+    pub func: String,
+    pub key: String,
+    pub fingerprint: String,
 }
 
 impl StoredFinding {
@@ -31,6 +34,9 @@ impl StoredFinding {
             loc: f.loc,
             help: f.help.clone(),
             path: f.path.clone(),
+            func: f.func.clone(),
+            key: f.key.clone(),
+            fingerprint: f.fingerprint.clone(),
         }
     }
 
@@ -46,6 +52,9 @@ impl StoredFinding {
             loc: self.loc,
             help: self.help,
             path: self.path,
+            func: self.func,
+            key: self.key,
+            fingerprint: self.fingerprint,
         })
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::report::{fingerprint, Sources};
+use crate::report::Sources;
 use crate::rules::Finding;
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -32,7 +32,7 @@ pub fn write(path: &Path, findings: &[Finding], src: &Sources) -> Result<(), Str
             .map(|f| Entry {
                 rule: f.code.to_string(),
                 file: src.display(f.file),
-                fingerprint: fingerprint(f, src),
+                fingerprint: f.fingerprint.clone(),
                 message: f.message.clone(),
             })
             .collect(),
@@ -67,10 +67,10 @@ pub fn read(path: &Path) -> Result<Baseline, String> {
 }
 
 /// Drop the findings the baseline accepts (each baseline entry accepts one finding).
-pub fn filter(b: &Baseline, findings: &mut Vec<Finding>, src: &Sources) {
+pub fn filter(b: &Baseline, findings: &mut Vec<Finding>) {
     let mut left = b.0.clone();
     findings.retain(|f| {
-        let key = (f.code.to_string(), fingerprint(f, src));
+        let key = (f.code.to_string(), f.fingerprint.clone());
         match left.get_mut(&key) {
             Some(n) if *n > 0 => {
                 *n -= 1;

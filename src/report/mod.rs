@@ -137,7 +137,7 @@ pub fn json(findings: &[Finding], src: &Sources) -> String {
             end_line: f.loc.end_line,
             end_column: f.loc.end_col,
             help: &f.help,
-            fingerprint: fingerprint(f, src),
+            fingerprint: f.fingerprint.clone(),
             path: f
                 .path
                 .iter()
@@ -166,19 +166,6 @@ pub fn json(findings: &[Finding], src: &Sources) -> String {
         }
     }))
     .unwrap_or_default()
-}
-
-/// A fingerprint that survives moved lines: the rule, the file, and the message (which names
-/// values, never line numbers). FNV-1a, 64 bits, as hex.
-pub fn fingerprint(f: &Finding, src: &Sources) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in [f.code, &src.display(f.file), &f.message] {
-        for b in part.bytes().chain(std::iter::once(0)) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    format!("{h:016x}")
 }
 
 fn sarif_level(l: Level) -> &'static str {
@@ -293,7 +280,7 @@ pub fn sarif(findings: &[Finding], src: &Sources) -> String {
                 "level": sarif_level(f.level),
                 "message": { "text": format!("{} — {}", f.message, f.help) },
                 "locations": [location(f.file, f.loc, None)],
-                "partialFingerprints": { "threadlintFingerprint/v1": fingerprint(f, src) },
+                "partialFingerprints": { "threadlintFingerprint/v2": f.fingerprint },
             });
             if !steps.is_empty() {
                 r["codeFlows"] = json!([{ "threadFlows": [{ "locations": steps }] }]);

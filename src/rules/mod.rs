@@ -88,6 +88,14 @@ pub struct Finding {
     pub loc: Loc,
     pub help: String,
     pub path: Vec<Step>,
+    /// The qualified name of the function (or closure) the finding is in.
+    pub func: String,
+    /// What the finding is about within that function: the callee, the spawned task, the
+    /// channel, the context (SPEC §8). With `func`, it makes the fingerprint.
+    pub key: String,
+    /// Unique per finding; unchanged when lines move, code is reformatted or a message is
+    /// reworded (set by [`finish`]).
+    pub fingerprint: String,
 }
 
 impl Finding {
@@ -108,7 +116,23 @@ impl Finding {
             loc,
             help,
             path,
+            func: String::new(),
+            key: String::new(),
+            fingerprint: String::new(),
         }
+    }
+
+    /// The finding is in graph node `node` (a function or closure) and is about `key`.
+    pub fn keyed(mut self, a: &Analysis, node: usize, key: impl Into<String>) -> Finding {
+        self.func = a.gr.graph.node_name(&a.gr.ix, node);
+        self.key = key.into();
+        self
+    }
+
+    /// The finding is about `key`, outside any function (a suppression, an attribute).
+    pub fn keyed_at_file(mut self, key: impl Into<String>) -> Finding {
+        self.key = key.into();
+        self
     }
 }
 
@@ -134,6 +158,31 @@ pub fn finish(a: &Analysis, out: &mut Vec<Finding>) {
     out.dedup_by(|x, y| {
         x.file == y.file && x.loc == y.loc && x.code == y.code && x.message == y.message
     });
+    let root = &a.gr.ix.project.root;
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| crate::diagnostic::display_path(&f.path, root))
+        .collect();
+    fingerprint_all(out, &paths);
+}
+
+/// Give each finding its fingerprint: a hash of the rule, the file (relative to the workspace
+/// root), the enclosing function, the key, and the occurrence number of that combination in
+/// source order (the second `run(text)` dropped in one function is occurrence 1).
+pub fn fingerprint_all(findings: &mut [Finding], paths: &[String]) {
+    let mut seen: rustc_hash::FxHashMap<(&str, usize, String, String), u32> = Default::default();
+    for f in findings.iter_mut() {
+        let n = seen
+            .entry((f.code, f.file, f.func.clone(), f.key.clone()))
+            .or_insert(0);
+        let mut bytes = Vec::new();
+        for part in [f.code, &paths[f.file], &f.func, &f.key, &n.to_string()] {
+            bytes.extend_from_slice(part.as_bytes());
+            bytes.push(0);
+        }
+        *n += 1;
+        f.fingerprint = format!("{:016x}", crate::cache::content_hash(&bytes) as u64);
+    }
 }
 
 #[cfg(test)]

@@ -43,7 +43,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
                 ),
                 "take the context as a parameter and derive from it (`ctx.child()`); only entry points and `#[threadlint_macros::origin]` functions may create one".into(),
                 a.path_through(node, None),
-            ));
+            ).keyed(a, node, fab.what.clone()));
         }
     }
     out

@@ -57,7 +57,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
                 ),
                 format!("add the context to the message (a `thread_id` or `ThreadContext` field) and fill it from `{ctx}`"),
                 a.path_through(from, Some(recv)),
-            ));
+            ).keyed(a, from, key.to_string()));
         }
     }
     out

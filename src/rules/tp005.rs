@@ -58,7 +58,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
             ),
             "add a `ctx: &ThreadContext` parameter (or hold the context in `self`) so results can be attributed to the right conversation".into(),
             a.path_through(f, None),
-        ));
+        ).keyed(a, at, ""));
     }
     out
 }

@@ -30,7 +30,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
                 ),
                 "keep the context with the conversation (pass it, or store it in a map keyed by its thread id)".into(),
                 a.path_through(node, None),
-            ));
+            ).keyed(a, node, w.slot.clone()));
         }
     }
     out

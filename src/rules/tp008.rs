@@ -104,7 +104,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
                     ),
                     "send the result only to the requesting connection (its own sender or socket)".into(),
                     a.path_through(node, None),
-                ));
+                ).keyed(a, node, to.to_string()));
             }
         }
     }
@@ -148,7 +148,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
                         ),
                         "send the result only to the requesting connection (its own sender or socket)".into(),
                         a.path_through(node, Some(t)),
-                    ));
+                    ).keyed(a, node, a.gr.graph.node_name(&a.gr.ix, t)));
                     break;
                 }
             }

@@ -39,7 +39,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
             format!("`{}` is declared an entry point but reaches no tool", a.short_name(f)),
             "remove the annotation, or check that the calls towards the tools resolve (`threadlint debug callgraph`)".into(),
             Vec::new(),
-        ));
+        ).keyed(a, f, "entry"));
     }
     out
 }
@@ -49,6 +49,7 @@ pub fn finding(
     loc: crate::syntax::summary::Loc,
     message: String,
     help: String,
+    key: String,
 ) -> Finding {
-    Finding::new(&RULE, file, loc, message, help, Vec::new())
+    Finding::new(&RULE, file, loc, message, help, Vec::new()).keyed_at_file(key)
 }

@@ -34,19 +34,23 @@ fn check(a: &Analysis) -> Vec<Finding> {
             continue;
         }
         let node = &g.nodes[u.from];
-        out.push(Finding::new(
-            &RULE,
-            node.file,
-            u.loc,
-            format!(
-                "cannot follow `{}` from `{}`: {}",
-                u.callee,
-                a.short_name(u.from),
-                u.reason
-            ),
-            "annotate the receiver's type, or mark the handoff with a threadlint attribute".into(),
-            Vec::new(),
-        ));
+        out.push(
+            Finding::new(
+                &RULE,
+                node.file,
+                u.loc,
+                format!(
+                    "cannot follow `{}` from `{}`: {}",
+                    u.callee,
+                    a.short_name(u.from),
+                    u.reason
+                ),
+                "annotate the receiver's type, or mark the handoff with a threadlint attribute"
+                    .into(),
+                Vec::new(),
+            )
+            .keyed(a, u.from, u.callee.to_string()),
+        );
     }
     out
 }

@@ -107,6 +107,7 @@ pub fn apply(a: &Analysis, findings: &mut Vec<Finding>) {
                 s.loc,
                 format!("this threadlint {} names no rule", s.form),
                 "name the rules to allow: `allow(TP001)`".into(),
+                format!("{} names no rule", s.form),
             ));
             continue;
         }
@@ -116,6 +117,7 @@ pub fn apply(a: &Analysis, findings: &mut Vec<Finding>) {
                 s.loc,
                 format!("`{bad}` is not a threadlint rule"),
                 "see `threadlint rules` for the list".into(),
+                format!("{} allow({codes}) unknown {bad}", s.form),
             ));
         }
         if !s.has_reason {
@@ -127,6 +129,7 @@ pub fn apply(a: &Analysis, findings: &mut Vec<Finding>) {
                     "comment" => "say why: `// threadlint: allow(TP001) reason: <why>`".into(),
                     _ => "say why: `#[threadlint_macros::allow(TP001, reason = \"<why>\")]`".into(),
                 },
+                format!("{} allow({codes}) no reason", s.form),
             ));
         }
         if !s.used {
@@ -135,6 +138,7 @@ pub fn apply(a: &Analysis, findings: &mut Vec<Finding>) {
                 s.loc,
                 format!("`allow({codes})` suppresses nothing"),
                 "remove the suppression".into(),
+                format!("{} allow({codes}) unused", s.form),
             ));
         }
     }
