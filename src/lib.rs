@@ -7,7 +7,8 @@
 //! [`analysis`] → [`rules`] → [`suppress`] → [`report`]; the [`driver`] runs them, the [`cli`]
 //! parses arguments and prints.
 
-pub mod alloc;
+#![forbid(unsafe_code)]
+
 pub mod analysis;
 pub mod cache;
 pub mod cli;
@@ -29,8 +30,8 @@ use std::path::PathBuf;
 /// The unit tests run with the parse arena installed, as the binary does.
 #[cfg(test)]
 #[global_allocator]
-static TEST_ALLOC: alloc::arena::ArenaAlloc<std::alloc::System> =
-    alloc::arena::ArenaAlloc(std::alloc::System);
+static TEST_ALLOC: threadlint_alloc::arena::ArenaAlloc<std::alloc::System> =
+    threadlint_alloc::arena::ArenaAlloc(std::alloc::System);
 
 pub use analysis::graph::CallGraph;
 pub use diagnostic::{Diag, Severity};

@@ -4,7 +4,7 @@ fn main() {
     ));
 }
 
-/// mimalloc, with syntax trees bump-allocated in a per-thread arena (`threadlint::alloc::arena`).
+/// mimalloc, with syntax trees bump-allocated in a per-thread arena (`threadlint_alloc::arena`).
 #[global_allocator]
-static GLOBAL: threadlint::alloc::arena::ArenaAlloc<threadlint::alloc::malloc::MiMalloc> =
-    threadlint::alloc::arena::ArenaAlloc(threadlint::alloc::malloc::MiMalloc);
+static GLOBAL: threadlint_alloc::arena::ArenaAlloc<threadlint_alloc::malloc::MiMalloc> =
+    threadlint_alloc::arena::ArenaAlloc(threadlint_alloc::malloc::MiMalloc);

@@ -30,7 +30,7 @@ fn main() {
     std::process::exit(threadlint::cli::run_on_big_stack(args));
 }
 
-/// The same allocator as `threadlint`'s (see `threadlint::alloc::arena`).
+/// The same allocator as `threadlint`'s (see `threadlint_alloc::arena`).
 #[global_allocator]
-static GLOBAL: threadlint::alloc::arena::ArenaAlloc<threadlint::alloc::malloc::MiMalloc> =
-    threadlint::alloc::arena::ArenaAlloc(threadlint::alloc::malloc::MiMalloc);
+static GLOBAL: threadlint_alloc::arena::ArenaAlloc<threadlint_alloc::malloc::MiMalloc> =
+    threadlint_alloc::arena::ArenaAlloc(threadlint_alloc::malloc::MiMalloc);

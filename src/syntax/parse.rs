@@ -9,13 +9,13 @@ use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 
-use crate::alloc::arena;
 use crate::cache::Stamp;
 use crate::diagnostic::{Diag, Severity};
 use crate::discover::{absolute, normalize, CrateKind, Project};
 use crate::syntax::lower::{lower_file, LowerOptions};
 use crate::syntax::pack::{FileCache, FileData, Miss};
 use crate::syntax::summary::{CommentAllow, FileSummary, Loc, ModDecl, Name};
+use threadlint_alloc::arena;
 
 /// Stack size of parser threads: deeply nested code recurses deeply in `syn`.
 pub const STACK_SIZE: usize = 256 << 20;
@@ -434,7 +434,7 @@ fn parse_bytes(
         summary
     };
     // The tree is built in this thread's arena and lowered outside it; each value built in the
-    // arena is disposed of before the next one is built there (see `crate::alloc::arena`).
+    // arena is disposed of before the next one is built there (see `threadlint_alloc::arena`).
     let (first, left) = arena::within(|| parse_source(&text, skip_tests));
     let result = match first {
         Ok(file) => {

@@ -540,7 +540,9 @@ impl<'l> BodyBuilder<'l> {
         }
         // A formatting/logging macro without a parenthesized group anywhere in its input holds
         // no call: nothing to read (`info!(user = %ctx.user, "…")`).
-        if is_std_like_macro(&name) && !crate::alloc::arena::nested(|| has_paren_group(&m.tokens)) {
+        if is_std_like_macro(&name)
+            && !threadlint_alloc::arena::nested(|| has_paren_group(&m.tokens))
+        {
             return VExpr::Macro(name);
         }
         self.macro_stack.push(name.clone());
@@ -570,7 +572,7 @@ impl<'l> BodyBuilder<'l> {
     /// `json!({ "key": value, "list": [a, b] })`: the values are expressions.
     pub(super) fn json_input(&mut self, tokens: TokenStream) {
         // Token lists are made in the file's arena region: they do not outlive the file.
-        use crate::alloc::arena::nested;
+        use threadlint_alloc::arena::nested;
         let toks: Vec<TokenTree> = nested(|| tokens.clone().into_iter().collect());
         if let [TokenTree::Group(g)] = &toks[..] {
             match g.delimiter() {
@@ -598,7 +600,7 @@ impl<'l> BodyBuilder<'l> {
                 _ => {}
             }
         }
-        if let Ok(e) = crate::alloc::arena::nested(|| syn::parse2::<Expr>(tokens)) {
+        if let Ok(e) = threadlint_alloc::arena::nested(|| syn::parse2::<Expr>(tokens)) {
             let v = self.expr(&e);
             self.macro_values.push(v);
         }
@@ -606,7 +608,7 @@ impl<'l> BodyBuilder<'l> {
 
     pub(super) fn mac_input(&mut self, tokens: TokenStream) -> bool {
         // Token lists are made in the file's arena region: they do not outlive the file.
-        use crate::alloc::arena::nested;
+        use threadlint_alloc::arena::nested;
         let top: Vec<TokenTree> = nested(|| tokens.clone().into_iter().collect());
         let has = |c: char| {
             top.iter()
@@ -616,7 +618,7 @@ impl<'l> BodyBuilder<'l> {
         // 1. Statements (`try_stream! { let x = …; yield x; }`).
         if has(';') || starts_let {
             if let Ok(stmts) =
-                crate::alloc::arena::nested(|| syn::Block::parse_within.parse2(tokens.clone()))
+                threadlint_alloc::arena::nested(|| syn::Block::parse_within.parse2(tokens.clone()))
             {
                 self.ev(Event::Enter);
                 self.stmts(&stmts);
@@ -626,7 +628,7 @@ impl<'l> BodyBuilder<'l> {
         }
         // 2. A plain comma-separated list of expressions (`format!`, `join!`, `vec!`, `assert!` …).
         if !has('=') && !has('%') && !has('?') && !has(';') {
-            if let Ok(exprs) = crate::alloc::arena::nested(|| {
+            if let Ok(exprs) = threadlint_alloc::arena::nested(|| {
                 Punctuated::<Expr, Token![,]>::parse_terminated.parse2(tokens.clone())
             }) {
                 for e in each(&exprs) {

@@ -325,7 +325,7 @@ fn derives(attrs: &[syn::Attribute]) -> Vec<Name> {
     let mut out = Vec::new();
     for a in attrs.iter().filter(|a| a.path().is_ident("derive")) {
         // Parsed in the file's arena region; only the names are kept.
-        let idents = crate::alloc::arena::nested(|| {
+        let idents = threadlint_alloc::arena::nested(|| {
             let mut idents = Vec::new();
             let _ = a.parse_nested_meta(|m| {
                 if let Some(last) = m.path.segments.last() {
@@ -382,7 +382,7 @@ pub(crate) fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
         };
         let mut saw_test = false;
         let mut saw_not = false;
-        crate::alloc::arena::nested(|| {
+        threadlint_alloc::arena::nested(|| {
             scan_idents(l.tokens.clone(), &mut |id| {
                 if id == "test" {
                     saw_test = true;

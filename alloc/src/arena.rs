@@ -307,7 +307,7 @@ fn claim() -> Option<Cold> {
 /// Run `f` in an arena scope: this thread's allocations come from its region, started over.
 /// Everything allocated in this thread's previous scope must be gone by now. Returns `f`'s
 /// value, which lives in the region, and the [`Leftover`] that disposes of it.
-pub(crate) fn within<R>(f: impl FnOnce() -> R) -> (R, Leftover) {
+pub fn within<R>(f: impl FnOnce() -> R) -> (R, Leftover) {
     let scope = Scope::enter();
     let value = f();
     let whole = scope.used && !COLD.with(|c| c.get().spilled);
@@ -317,14 +317,14 @@ pub(crate) fn within<R>(f: impl FnOnce() -> R) -> (R, Leftover) {
 
 /// Disposes of a value built in a scope, once the caller is done with it.
 #[must_use = "dispose of the value built in the arena"]
-pub(crate) struct Leftover {
+pub struct Leftover {
     whole: bool,
 }
 
 impl Leftover {
     /// When everything `value` owns is in the region it is forgotten (the region is reused
     /// wholesale, nothing walks the tree); otherwise it is dropped.
-    pub(crate) fn dispose<T>(self, value: T) {
+    pub fn dispose<T>(self, value: T) {
         if self.whole {
             std::mem::forget(value);
         } else {
@@ -398,7 +398,7 @@ impl Scope {
 /// tree built in the latest scope is still alive. What `f` returns is dropped as usual (its frees
 /// cost nothing) and, like everything in the region, must be gone before the next [`within`] on
 /// this thread. Nothing that outlives the file may be built inside `f`.
-pub(crate) fn nested<R>(f: impl FnOnce() -> R) -> R {
+pub fn nested<R>(f: impl FnOnce() -> R) -> R {
     let cold = COLD.with(|c| c.get());
     if cold.slot >= MAX_REGIONS || cold.resume == 0 || BUMP.with(|b| b.get().end) != 0 {
         return f();

@@ -21,7 +21,7 @@ use libmimalloc_sys as mi;
 /// mimalloc's guaranteed alignment (`MI_MAX_ALIGN_SIZE`, as `alignof(max_align_t)`).
 const MIN_ALIGN: usize = 16;
 
-/// The mimalloc global allocator (`threadlint` wraps it in [`crate::alloc::arena::ArenaAlloc`]).
+/// The mimalloc global allocator (`threadlint` wraps it in [`crate::arena::ArenaAlloc`]).
 pub struct MiMalloc;
 
 #[inline]
