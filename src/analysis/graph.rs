@@ -147,10 +147,6 @@ impl CallGraph {
         g
     }
 
-    pub fn fn_node(&self, f: FnId) -> usize {
-        f
-    }
-
     /// The qualified name of node `n` (`chat::engine::Engine::run::{closure#0}`).
     pub fn node_name(&self, ix: &Index, n: usize) -> String {
         match self.nodes[n].kind {

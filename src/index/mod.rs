@@ -682,14 +682,6 @@ impl<'s> Index<'s> {
         }
     }
 
-    /// The ADT def behind a `Self`-typed impl, for a method.
-    pub fn impl_of(&self, f: FnId) -> Option<&ImplInfo<'s>> {
-        match self.fns[f].owner {
-            Owner::Impl(i) => Some(&self.impls[i]),
-            _ => None,
-        }
-    }
-
     /// All supertraits of a trait (and itself), breadth first, without repeats.
     pub fn trait_closure(&self, t: DefId) -> Vec<DefId> {
         let mut out = vec![t];
@@ -735,9 +727,5 @@ impl<'s> Index<'s> {
         with_strs(attr.path.iter().map(|s| &**s), |names| {
             self.resolve_names(m, false, names, Ns::Types)
         })
-    }
-
-    pub fn file_of_fn(&self, f: FnId) -> &std::path::Path {
-        &self.parsed.files[self.fns[f].file].path
     }
 }

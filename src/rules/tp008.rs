@@ -23,19 +23,27 @@ fn returns_tool_result(a: &Analysis) -> Vec<bool> {
     let candidates: Vec<FnId> = (0..ix.fns.len())
         .filter(|&f| !ret[f] && a.facts(f).returns.iter().any(|d| matches!(d, Dep::Call(_))))
         .collect();
-    for _ in 0..16 {
-        let mut changed = false;
-        for &f in &candidates {
-            if ret[f] {
-                continue;
-            }
-            if a.facts(f).returns.iter().any(|d| tainted(a, &ret, f, d)) {
-                ret[f] = true;
-                changed = true;
+    // A worklist over "returns what a function returning a tool result returns": a candidate is
+    // marked when one of its returned calls may reach a marked function (exact, linear).
+    let mut returned_by: rustc_hash::FxHashMap<FnId, Vec<FnId>> = Default::default();
+    for &f in &candidates {
+        for d in &a.facts(f).returns {
+            if let Dep::Call(k) = d {
+                if let Some(CallRes::Fns { targets, .. }) = a.gr.res.fns[f].calls.get(*k as usize) {
+                    for &t in targets.iter() {
+                        returned_by.entry(t).or_default().push(f);
+                    }
+                }
             }
         }
-        if !changed {
-            break;
+    }
+    let mut work: Vec<FnId> = (0..ix.fns.len()).filter(|&f| ret[f]).collect();
+    while let Some(t) = work.pop() {
+        for &f in returned_by.get(&t).map(Vec::as_slice).unwrap_or(&[]) {
+            if !ret[f] {
+                ret[f] = true;
+                work.push(f);
+            }
         }
     }
     ret
