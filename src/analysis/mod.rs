@@ -2,6 +2,9 @@
 //! spawns, channels), what reaches a tool ("on-path"), what an entry reaches, and the paths attached
 //! to findings. Everything here is polynomial: breadth-first searches over the graph, never an
 //! enumeration of paths.
+//!
+//! **Architecture invariant:** takes a [`Program`] (index, context model, knowledge, resolution,
+//! graph) and computes per-node facts once; it does not read files or call rules.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;

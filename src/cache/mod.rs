@@ -1,4 +1,5 @@
-//! The cache: per-file summaries keyed by content hash, and the last run's whole result.
+//! The cache folder: where the summary pack ([`crate::syntax::pack`]) and the run record
+//! ([`crate::driver::run_record`]) are kept. This module knows nothing of what they store.
 //!
 //! It lives in `<workspace>/target/threadlint/` (or `--cache-dir`), marked with a `CACHEDIR.TAG`,
 //! and holds two files, each written whole to a temporary file and renamed into place:

@@ -1,5 +1,8 @@
 //! `threadlint.toml` (SPEC §6): what the project adds to the defaults. Unknown keys are errors that
 //! name the key and the file.
+//!
+//! **Architecture invariant:** the first stage: configuration and framework knowledge
+//! ([`knowledge`]) are data every later stage reads; this stage reads nothing but TOML.
 
 use std::path::{Path, PathBuf};
 

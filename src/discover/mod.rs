@@ -1,5 +1,8 @@
 //! Discovery: from the PATHs a user gives to the crates to analyze, reading `Cargo.toml` files
 //! only. Nothing is compiled or run (no build scripts, no `cargo metadata`).
+//!
+//! **Architecture invariant:** gives a [`Project`] (workspace root, packages, crates, focus) and
+//! manifest diagnostics; it never reads a `.rs` file.
 
 use std::collections::{BTreeMap, HashMap};
 

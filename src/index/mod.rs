@@ -1,6 +1,9 @@
 //! The index: every item of every crate with its qualified name, each module's scope with its
 //! `use` declarations resolved (renames, globs, nested groups, `self`/`super`/`crate`, `pub use`
 //! chains across modules and crates), and the impl tables method resolution needs.
+//!
+//! **Architecture invariant:** names only (no types, no bodies); built sequentially from the
+//! summaries in a stable order, so ids are deterministic for a given workspace.
 
 use rustc_hash::FxHashMap as HashMap;
 

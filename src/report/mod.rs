@@ -1,4 +1,7 @@
 //! Rendering findings for people (`human`, `concise`) and machines (`json`).
+//!
+//! **Architecture invariant:** the last stage: renders findings that are final (suppressed,
+//! levelled, fingerprinted); it decides nothing about what is reported.
 
 use std::fmt::Write;
 

@@ -2,6 +2,10 @@
 //! followed through the body's events (bindings, fields, constructors, return types, wrappers);
 //! calls through `dyn Trait`, `impl Trait` and generic `T: Trait` reach every impl in the
 //! workspace. A call that stays unresolved keeps its reason.
+//!
+//! **Architecture invariant:** one resolution for every command (no mode flags). The same walk
+//! gathers each body's context facts (`collect.rs`; the data types are in [`facts`]), with
+//! [`context`] saying what a context is; types and lookup live in [`types`] and `lookup.rs`.
 
 use rayon::prelude::*;
 

@@ -1,5 +1,8 @@
 //! The rules, one file each (SPEC §4). A rule reads the [`Analysis`] and returns [`Finding`]s; it
 //! never sees syntax. Their documentation lives in `rules/TPxxx.md`.
+//!
+//! **Architecture invariant:** rules are independent (run in parallel, in any order) and only
+//! report; suppressions, levels and fingerprints are applied after them by the driver.
 
 use serde::Serialize;
 

@@ -1,6 +1,9 @@
 //! Suppressions (SPEC §5): `// threadlint: allow(TP001) reason: …` on the line or the line above,
 //! and `#[threadlint_macros::allow(TP001, reason = "…")]` on an item. A reason is required;
 //! unused suppressions are reported (TP009).
+//!
+//! **Architecture invariant:** runs after every rule and owns the reporting of TP009's
+//! suppression findings (as ruff's noqa checker owns RUF100); rules never call it.
 
 use crate::analysis::Analysis;
 use crate::rules::{self, Finding};
