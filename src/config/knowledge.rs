@@ -350,6 +350,20 @@ pub fn path_ends_with_any(path: &str, suffixes: &[String]) -> bool {
     suffixes.iter().any(|s| path_ends_with(path, s))
 }
 
+/// The last segment of a `::`-separated path (`a::b::C` → `C`): `rsplit("::").next()`, without
+/// setting up a substring search (this runs for every call and type of the workspace).
+pub fn last_segment(p: &str) -> &str {
+    let b = p.as_bytes();
+    let mut i = b.len();
+    while i > 1 {
+        i -= 1;
+        if b[i] == b':' && b[i - 1] == b':' {
+            return &p[i + 1..];
+        }
+    }
+    p
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,18 +462,4 @@ mod tests {
         assert!(!k.is_spawn("my::respawn"));
         assert!(!k.is_spawn("_::respawn"));
     }
-}
-
-/// The last segment of a `::`-separated path (`a::b::C` → `C`): `rsplit("::").next()`, without
-/// setting up a substring search (this runs for every call and type of the workspace).
-pub fn last_segment(p: &str) -> &str {
-    let b = p.as_bytes();
-    let mut i = b.len();
-    while i > 1 {
-        i -= 1;
-        if b[i] == b':' && b[i - 1] == b':' {
-            return &p[i + 1..];
-        }
-    }
-    p
 }

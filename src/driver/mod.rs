@@ -191,7 +191,7 @@ pub enum OpenError {
     NoPackage(String),
     /// The configuration is invalid: the diagnostic, and the workspace's own (manifest) diagnostics.
     Config {
-        diag: Diag,
+        diag: Box<Diag>,
         root: PathBuf,
         project_diags: Vec<Diag>,
     },
@@ -241,7 +241,7 @@ impl Session {
                 opts,
             }),
             Err(diag) => Err(OpenError::Config {
-                diag,
+                diag: Box::new(diag),
                 root: project.root,
                 project_diags: project.diags,
             }),
