@@ -522,7 +522,7 @@ fn sarif_for_code_scanning() {
             .starts_with('/'));
         assert!(loc["region"]["startColumn"].as_u64().unwrap() >= 1);
         assert!(
-            r["partialFingerprints"]["threadlintFingerprint/v1"]
+            r["partialFingerprints"]["threadlintFingerprint/v2"]
                 .as_str()
                 .unwrap()
                 .len()
@@ -558,7 +558,7 @@ fn fingerprints_survive_moved_lines() {
             .map(|r| {
                 (
                     r["ruleId"].as_str().unwrap().to_string(),
-                    r["partialFingerprints"]["threadlintFingerprint/v1"]
+                    r["partialFingerprints"]["threadlintFingerprint/v2"]
                         .as_str()
                         .unwrap()
                         .to_string(),
