@@ -8,3 +8,8 @@
 
 pub mod arena;
 pub mod malloc;
+
+/// The unit tests run with the arena installed, as the binaries do.
+#[cfg(test)]
+#[global_allocator]
+static TEST_ALLOC: arena::ArenaAlloc<std::alloc::System> = arena::ArenaAlloc(std::alloc::System);
