@@ -63,9 +63,9 @@ impl Report {
 
 /// Run the whole analysis on `paths` with the configuration found at the workspace root.
 pub fn check(paths: &[PathBuf], opts: Options) -> Result<Report, String> {
-    let loaded = load(paths, &opts).map_err(|e| e.to_string())?;
-    let cfg =
-        config::load(&loaded.project.root, None).map_err(|d| d.render(&loaded.project.root))?;
+    let session =
+        driver::Session::open(paths, opts, None, None, false).map_err(|e| e.to_string())?;
+    let (loaded, cfg) = session.load();
     let mut t = Timings::default();
     let gr = build_graph(&loaded, &cfg.config, &mut t);
     let a = analysis::Analysis::new(&gr, &cfg.config);

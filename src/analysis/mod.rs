@@ -503,7 +503,12 @@ impl<'g, 's> Analysis<'g, 's> {
 
     /// The qualified name of a node, shortened for messages (`MessageHandlerService::handle`).
     pub fn short_name(&self, n: usize) -> String {
-        short(&self.gr.graph.node_name(&self.gr.ix, n))
+        short(&self.qualified_name(n))
+    }
+
+    /// The qualified name of node `n` (`chat::engine::Engine::run::{closure#0}`).
+    pub fn qualified_name(&self, n: usize) -> String {
+        self.gr.graph.node_name(&self.gr.ix, n)
     }
 
     /// The text of a source range (first line only, trimmed), for messages.

@@ -297,15 +297,14 @@ impl Knowledge {
         }
         // A method on a receiver of unknown type: `_::spawn`.
         match path.strip_prefix("_::") {
-            Some(m) => self.spawn_methods.iter().any(|s| s == m),
+            Some(m) => has(&self.spawn_methods, m),
             None => false,
         }
     }
 
     /// A closure handed to a function or method of this name runs on a new task or thread.
     pub fn is_spawn_name(&self, name: &str) -> bool {
-        self.spawn_methods.iter().any(|s| s == name)
-            || self.spawn.iter().any(|s| last_segment(s) == name)
+        has(&self.spawn_methods, name) || self.spawn.iter().any(|s| last_segment(s) == name)
     }
 
     /// Add project wrappers from `[handoffs]` in the config.
@@ -313,7 +312,7 @@ impl Knowledge {
         for s in &cfg.handoffs.spawn {
             let s = s.trim_end_matches('!').to_string();
             let last = last_segment(&s);
-            if !self.spawn_methods.iter().any(|m| m == last) {
+            if !has(&self.spawn_methods, last) {
                 self.spawn_methods.push(last.to_string());
             }
             if !self.spawn.contains(&s) {
@@ -322,7 +321,7 @@ impl Knowledge {
         }
         for s in &cfg.handoffs.channel {
             let last = last_segment(s);
-            if !self.send_methods.iter().any(|m| m == last) {
+            if !has(&self.send_methods, last) {
                 self.send_methods.push(last.to_string());
             }
         }

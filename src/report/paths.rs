@@ -92,7 +92,7 @@ pub fn json(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
                     let node = &a.gr.graph.nodes[n];
                     serde_json::json!({
                         "function": a.short_name(n),
-                        "qualified": a.gr.graph.node_name(&a.gr.ix, n),
+                        "qualified": a.qualified_name(n),
                         "file": src.display(node.file),
                         "line": node.loc.line,
                         "handoff": c.marks.get(i).map(|m| match m {

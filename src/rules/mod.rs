@@ -127,7 +127,7 @@ impl Finding {
 
     /// The finding is in graph node `node` (a function or closure) and is about `key`.
     pub fn keyed(mut self, a: &Analysis, node: usize, key: impl Into<String>) -> Finding {
-        self.func = a.gr.graph.node_name(&a.gr.ix, node);
+        self.func = a.qualified_name(node);
         self.key = key.into();
         self
     }
@@ -173,18 +173,22 @@ pub fn finish(a: &Analysis, out: &mut Vec<Finding>) {
 /// root), the enclosing function, the key, and the occurrence number of that combination in
 /// source order (the second `run(text)` dropped in one function is occurrence 1).
 pub fn fingerprint_all(findings: &mut [Finding], paths: &[String]) {
-    let mut seen: rustc_hash::FxHashMap<(&str, usize, String, String), u32> = Default::default();
-    for f in findings.iter_mut() {
-        let n = seen
-            .entry((f.code, f.file, f.func.clone(), f.key.clone()))
-            .or_insert(0);
-        let mut bytes = Vec::new();
-        for part in [f.code, &paths[f.file], &f.func, &f.key, &n.to_string()] {
-            bytes.extend_from_slice(part.as_bytes());
-            bytes.push(0);
-        }
-        *n += 1;
-        f.fingerprint = format!("{:016x}", crate::cache::content_hash(&bytes) as u64);
+    let mut seen: rustc_hash::FxHashMap<(&str, usize, &str, &str), u32> = Default::default();
+    let fingerprints: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            let n = seen.entry((f.code, f.file, &f.func, &f.key)).or_insert(0);
+            let mut bytes = Vec::new();
+            for part in [f.code, &paths[f.file], &f.func, &f.key, &n.to_string()] {
+                bytes.extend_from_slice(part.as_bytes());
+                bytes.push(0);
+            }
+            *n += 1;
+            format!("{:016x}", crate::cache::content_hash(&bytes) as u64)
+        })
+        .collect();
+    for (f, fp) in findings.iter_mut().zip(fingerprints) {
+        f.fingerprint = fp;
     }
 }
 

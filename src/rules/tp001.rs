@@ -98,7 +98,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
                 format!("`{ctx}` is in scope, but `{text}` passes no thread context"),
                 format!("pass `{ctx}` (or a context derived from it, like `{ctx}.child()`) to `{callee}`, which leads to a tool"),
                 a.path_through(from, Some(t)),
-            ).keyed(a, from, a.gr.graph.node_name(&a.gr.ix, t)));
+            ).keyed(a, from, a.qualified_name(t)));
         }
     }
     out

@@ -47,7 +47,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
                     format!("`{spawn_text}` starts a task that reaches a tool, but it captures no thread context (`{ctx}` is in scope)"),
                     format!("move a clone of `{ctx}` into the task (`let ctx = {ctx}.clone();` before it, then use `ctx` inside)"),
                     a.path_through(from, Some(node)),
-                ).keyed(a, from, a.gr.graph.node_name(&a.gr.ix, node)));
+                ).keyed(a, from, a.qualified_name(node)));
             } else if a.call_in_ambient(f, k) && a.reaches_ambient[node] && clo.scope_of.is_none() {
                 let keys = ambient_keys(a, node);
                 out.push(Finding::new(
@@ -60,7 +60,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
                     ),
                     "re-enter the scope in the task: `tokio::spawn(KEY.scope(ctx.clone(), async move { … }))`".into(),
                     a.path_through(from, Some(node)),
-                ).keyed(a, from, a.gr.graph.node_name(&a.gr.ix, node)));
+                ).keyed(a, from, a.qualified_name(node)));
             }
         }
     }

@@ -84,7 +84,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
             ),
             "create the conversation's context here (from the connection or the first message) and pass it down".into(),
             path,
-        ).keyed(a, e, a.gr.graph.node_name(&a.gr.ix, tool)));
+        ).keyed(a, e, a.qualified_name(tool)));
     }
     out
 }

@@ -156,7 +156,7 @@ fn check(a: &Analysis) -> Vec<Finding> {
                         ),
                         "send the result only to the requesting connection (its own sender or socket)".into(),
                         a.path_through(node, Some(t)),
-                    ).keyed(a, node, a.gr.graph.node_name(&a.gr.ix, t)));
+                    ).keyed(a, node, a.qualified_name(t)));
                     break;
                 }
             }
