@@ -36,6 +36,8 @@ fn stage_of(rel: &Path) -> Option<String> {
 /// Every `crate::NAME` in the code of `text`, with its line number.
 fn crate_paths(text: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
+    // An open `use crate::{…` group (it may span lines): its text so far and its first line.
+    let mut group: Option<(String, usize)> = None;
     for (i, line) in text.lines().enumerate() {
         if line.starts_with("#[cfg(test)]") {
             break;
@@ -45,6 +47,21 @@ fn crate_paths(text: &str) -> Vec<(usize, String)> {
             continue;
         }
         let code = code.split(" //").next().unwrap_or(code);
+        if let Some((g, _)) = &mut group {
+            g.push_str(code);
+        } else if let Some(rest) = code
+            .strip_prefix("use crate::{")
+            .or_else(|| code.strip_prefix("pub use crate::{"))
+        {
+            group = Some((rest.to_string(), i + 1));
+        }
+        if let Some((g, at)) = &group {
+            if let Some(names) = group_names(g) {
+                out.extend(names.into_iter().map(|n| (*at, n)));
+                group = None;
+            }
+            continue;
+        }
         let mut rest = code;
         while let Some(at) = rest.find("crate::") {
             let before = rest[..at].chars().last();
@@ -60,24 +77,39 @@ fn crate_paths(text: &str) -> Vec<(usize, String)> {
                 out.push((i + 1, name));
             }
         }
-        // `use crate::{a, b::c}`: each name in the braces.
-        if let Some(group) = code
-            .strip_prefix("use crate::{")
-            .or_else(|| code.strip_prefix("pub use crate::{"))
-        {
-            for part in group.split(',') {
-                let name: String = part
-                    .trim()
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
-                if !name.is_empty() {
-                    out.push((i + 1, name));
-                }
-            }
-        }
     }
     out
+}
+
+/// The first name of each top-level item of a `use crate::{…}` group (`a, b::{c, d}` → `a`, `b`),
+/// given the text after its `{`; `None` while the group is not closed yet.
+fn group_names(text: &str) -> Option<Vec<String>> {
+    let (mut depth, mut names, mut item) = (0usize, Vec::new(), String::new());
+    let flush = |item: &mut String, names: &mut Vec<String>| {
+        let name: String = item
+            .trim()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            names.push(name);
+        }
+        item.clear();
+    };
+    for c in text.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                flush(&mut item, &mut names);
+                return Some(names);
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => flush(&mut item, &mut names),
+            _ if depth == 0 => item.push(c),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn rs_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -127,9 +159,11 @@ fn no_module_imports_a_later_stage() {
 
 #[test]
 fn the_scan_sees_backward_imports() {
-    let text = "use crate::rules::Finding;\n// crate::driver in a comment\nuse crate::{config, report::Sources};\n#[cfg(test)]\nuse crate::cli;\n";
-    let names: Vec<String> = crate_paths(text).into_iter().map(|(_, n)| n).collect();
-    assert_eq!(names, ["rules", "config", "report"]);
+    let text = "use crate::rules::Finding;\n// crate::driver in a comment\nuse crate::{config, report::Sources};\nuse crate::{\n    analysis::{graph, Program},\n    suppress,\n};\n#[cfg(test)]\nuse crate::cli;\n";
+    let found = crate_paths(text);
+    let names: Vec<&str> = found.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(names, ["rules", "config", "report", "analysis", "suppress"]);
+    assert_eq!(found[3].0, 4);
 }
 
 #[test]
