@@ -147,6 +147,14 @@ impl CallGraph {
         g
     }
 
+    /// The node of function `f`'s body (`None`) or of its closure `c`.
+    pub fn node_of(&self, f: FnId, owner: Option<u32>) -> usize {
+        match owner {
+            None => f,
+            Some(c) => self.closure_base[f] + c as usize,
+        }
+    }
+
     /// The qualified name of node `n` (`chat::engine::Engine::run::{closure#0}`).
     pub fn node_name(&self, ix: &Index, n: usize) -> String {
         match self.nodes[n].kind {

@@ -6,7 +6,6 @@
 //! **Architecture invariant:** takes a [`Program`] (index, context model, knowledge, resolution,
 //! graph) and computes per-node facts once; it does not read files or call rules.
 
-use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use rustc_hash::FxHashMap;
@@ -138,10 +137,7 @@ impl<'g, 's> Analysis<'g, 's> {
 
     /// The node of function `f`'s body (`None`) or of its closure `c`.
     pub fn node(&self, f: FnId, owner: Option<u32>) -> usize {
-        match owner {
-            None => f,
-            Some(c) => self.gr.graph.closure_base[f] + c as usize,
-        }
+        self.gr.graph.node_of(f, owner)
     }
 
     /// (function, closure) of a node.
@@ -331,27 +327,19 @@ impl<'g, 's> Analysis<'g, 's> {
             }
         }
         let pred = |x: usize| &flat[start[x]..start[x + 1]];
-        // Towards tools (reverse BFS), remembering the next step.
-        let mut q: VecDeque<usize> = VecDeque::new();
-        for i in 0..n {
-            if self.is_tool[i] {
-                self.on_path[i] = true;
-                q.push_back(i);
-            }
-        }
-        while let Some(x) = q.pop_front() {
-            for &(p, via) in pred(x) {
-                if !self.on_path[p] {
-                    self.on_path[p] = true;
-                    self.to_tool[p] = Some((x, via));
-                    q.push_back(p);
-                }
-            }
-        }
-        // From entries (forward BFS), remembering the predecessor. Outer entries first (an
-        // upgrade handler before the socket function it hands to), so paths start there.
+        let succ = &self.succ;
+        let gr = self.gr;
+        // Towards tools (reverse), remembering the next step.
+        let tools: Vec<usize> = (0..n).filter(|&i| self.is_tool[i]).collect();
+        let to_tool = &mut self.to_tool;
+        breadth_first(&mut self.on_path, tools, pred, expand, |x, p, via| {
+            to_tool[p] = Some((x, via));
+            true
+        });
+        // From entries (forward), remembering the predecessor. Outer entries first (an upgrade
+        // handler before the socket function it hands to), so paths start there.
         let mut inner = vec![false; n];
-        for (x, es) in self.succ.iter().enumerate() {
+        for (x, es) in succ.iter().enumerate() {
             for &(s, _) in es {
                 if self.is_entry[s] && s != x {
                     inner[s] = true;
@@ -359,55 +347,54 @@ impl<'g, 's> Analysis<'g, 's> {
             }
         }
         for pass in 0..2 {
-            for (i, &is_inner) in inner.iter().enumerate() {
-                if self.is_entry[i] && !self.reached[i] && (pass == 1 || !is_inner) {
-                    self.reached[i] = true;
-                    q.push_back(i);
-                }
-            }
-            while let Some(x) = q.pop_front() {
-                for &(s, via) in &self.succ[x] {
-                    if !self.reached[s] {
-                        self.reached[s] = true;
-                        self.from_entry[s] = Some((x, via));
-                        q.push_back(s);
-                    }
-                }
-            }
+            let seeds: Vec<usize> = (0..n)
+                .filter(|&i| self.is_entry[i] && (pass == 1 || !inner[i]))
+                .collect();
+            let from_entry = &mut self.from_entry;
+            breadth_first(
+                &mut self.reached,
+                seeds,
+                |x| &succ[x],
+                expand,
+                |x, s, via| {
+                    from_entry[s] = Some((x, via));
+                    true
+                },
+            );
         }
         self.inner_entry = inner;
-        // Ambient readers, and what reaches them.
-        for (f, r) in self.gr.res.fns.iter().enumerate() {
-            for (owner, _) in &r.facts.ambient_reads {
-                let node = self.node(f, *owner);
-                if !self.reaches_ambient[node] {
-                    self.reaches_ambient[node] = true;
-                    q.push_back(node);
-                }
-            }
-        }
-        while let Some(x) = q.pop_front() {
-            for &(p, via) in pred(x) {
-                // A spawned closure that does not re-enter the scope does not pass it on.
-                if let Via::Closure(f, c) = via {
-                    if self
-                        .facts(f)
-                        .closures
-                        .get(c as usize)
-                        .is_some_and(|cf| cf.spawned)
-                    {
-                        continue;
-                    }
-                }
-                if !self.reaches_ambient[p] {
-                    self.reaches_ambient[p] = true;
-                    q.push_back(p);
-                }
-            }
-        }
+        // Ambient readers, and what reaches them. A spawned closure that does not re-enter the
+        // scope does not pass it on.
+        let readers: Vec<usize> = gr
+            .res
+            .fns
+            .iter()
+            .enumerate()
+            .flat_map(|(f, r)| {
+                r.facts
+                    .ambient_reads
+                    .iter()
+                    .map(move |(owner, _)| gr.graph.node_of(f, *owner))
+            })
+            .collect();
+        let spawned = |f: FnId, c: u32| {
+            gr.res.fns[f]
+                .facts
+                .closures
+                .get(c as usize)
+                .is_some_and(|cf| cf.spawned)
+        };
+        breadth_first(
+            &mut self.reaches_ambient,
+            readers,
+            pred,
+            expand,
+            |_, _, via| !matches!(via, Via::Closure(f, c) if spawned(f, c)),
+        );
         // Code running inside an ambient scope: scope closures and calls made in a scope, and
         // what they call (not through spawns or channels: a new task leaves the scope).
-        for (f, r) in self.gr.res.fns.iter().enumerate() {
+        let mut scoped: Vec<usize> = Vec::new();
+        for (f, r) in gr.res.fns.iter().enumerate() {
             let calls: &[crate::resolve::facts::CallFacts] = if r.facts.any_call_in_ambient {
                 &r.facts.calls
             } else {
@@ -415,37 +402,26 @@ impl<'g, 's> Analysis<'g, 's> {
             };
             for (k, cf) in calls.iter().enumerate() {
                 if cf.in_ambient {
-                    for t in self.call_targets(f, k as u32) {
-                        if !self.in_ambient[t] {
-                            self.in_ambient[t] = true;
-                            q.push_back(t);
-                        }
-                    }
+                    scoped.extend(self.call_targets(f, k as u32));
                 }
             }
             for (c, cf) in r.facts.closures.iter().enumerate() {
                 if cf.in_ambient {
-                    let node = self.node(f, Some(c as u32));
-                    if !self.in_ambient[node] {
-                        self.in_ambient[node] = true;
-                        q.push_back(node);
-                    }
+                    scoped.push(self.node(f, Some(c as u32)));
                 }
             }
         }
-        while let Some(x) = q.pop_front() {
-            for &(s, via) in &self.succ[x] {
-                let passes = match via {
-                    Via::Call(..) => true,
-                    Via::Closure(f, c) => !self.facts(f).closures[c as usize].spawned,
-                    Via::Channel(..) => false,
-                };
-                if passes && !self.in_ambient[s] {
-                    self.in_ambient[s] = true;
-                    q.push_back(s);
-                }
-            }
-        }
+        breadth_first(
+            &mut self.in_ambient,
+            scoped,
+            |x| &succ[x],
+            expand,
+            |_, _, via| match via {
+                Via::Call(..) => true,
+                Via::Closure(f, c) => !spawned(f, c),
+                Via::Channel(..) => false,
+            },
+        );
     }
 
     /// Is call #k of f made inside an ambient scope?
@@ -709,3 +685,6 @@ fn ty_mentions(t: &Ty, names: &[crate::syntax::summary::Name]) -> bool {
 }
 
 pub mod graph;
+pub mod search;
+
+use search::{breadth_first, expand};

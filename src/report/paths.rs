@@ -1,9 +1,9 @@
 //! `threadlint paths`: every entry → tool chain (one shortest path per pair), each handoff marked
 //! passed ✓, dropped ✗ or unresolved ?. The seed's "six propagation points" table, for any codebase.
 
-use std::collections::VecDeque;
 use std::fmt::Write;
 
+use crate::analysis::search::{breadth_first, Visit};
 use crate::analysis::{Analysis, Mark, Via};
 use crate::report::Sources;
 
@@ -21,22 +21,28 @@ pub fn chains(a: &Analysis) -> Vec<Chain> {
     for e in (0..n).filter(|&e| a.is_entry[e] && a.on_path[e] && a.from_entry[e].is_none()) {
         let mut pred: Vec<Option<(usize, Via)>> = vec![None; n];
         let mut seen = vec![false; n];
-        seen[e] = true;
-        let mut q = VecDeque::from([e]);
         let mut tools = Vec::new();
-        while let Some(x) = q.pop_front() {
+        let visit = |x: usize| {
             if a.is_tool[x] && x != e {
                 tools.push(x);
-                continue;
+                Visit::Leaf
+            } else {
+                Visit::Expand
             }
-            for &(s, via) in &a.succ[x] {
-                if !seen[s] && a.on_path[s] {
-                    seen[s] = true;
-                    pred[s] = Some((x, via));
-                    q.push_back(s);
+        };
+        breadth_first(
+            &mut seen,
+            [e],
+            |x| &a.succ[x],
+            visit,
+            |x, s, via| {
+                if !a.on_path[s] {
+                    return false;
                 }
-            }
-        }
+                pred[s] = Some((x, via));
+                true
+            },
+        );
         for t in tools {
             let mut nodes = vec![t];
             let mut marks = Vec::new();

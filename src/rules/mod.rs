@@ -1,5 +1,12 @@
-//! The rules, one file each (SPEC §4). A rule reads the [`Analysis`] and returns [`Finding`]s; it
-//! never sees syntax. Their documentation lives in `rules/TPxxx.md`.
+//! The rules, one file each (SPEC §4). A rule reads the analysis through the rule context
+//! ([`cx::Cx`]: typed ids, function and call views, the shared queries) and returns
+//! [`Finding`]s made from its typed [`cx::Violation`]. Their documentation lives in
+//! `rules/TPxxx.md`.
+//!
+//! Adding a rule: `src/rules/tpNNN.rs` (its `RULE`, a violation type, `check`), `rules/TPNNN.md`,
+//! a pair of fixtures under `fixtures/rules/` (one that fires, one that must not), the code in
+//! `codes/src/lib.rs` (`Code::ALL`, which the macros crate validates `allow(…)` against) and its
+//! line in [`RULES`] below (a test checks the two lists agree).
 //!
 //! **Architecture invariant:** rules are independent (run in parallel, in any order) and only
 //! report; suppressions, levels and fingerprints are applied after them by the driver.
@@ -7,6 +14,8 @@
 use serde::Serialize;
 
 use crate::analysis::{Analysis, Step};
+
+pub mod cx;
 use crate::syntax::summary::Loc;
 
 mod tp001;
@@ -60,7 +69,7 @@ pub struct Rule {
     pub summary: &'static str,
     /// The rule's documentation (`rules/TPxxx.md`).
     pub doc: &'static str,
-    check: fn(&Analysis) -> Vec<Finding>,
+    check: fn(cx::Cx) -> Vec<Finding>,
 }
 
 pub static RULES: &[Rule] = &[
@@ -124,25 +133,13 @@ impl Finding {
             fingerprint: String::new(),
         }
     }
-
-    /// The finding is in graph node `node` (a function or closure) and is about `key`.
-    pub fn keyed(mut self, a: &Analysis, node: usize, key: impl Into<String>) -> Finding {
-        self.func = a.qualified_name(node);
-        self.key = key.into();
-        self
-    }
-
-    /// The finding is about `key`, outside any function (a suppression, an attribute).
-    pub fn keyed_at_file(mut self, key: impl Into<String>) -> Finding {
-        self.key = key.into();
-        self
-    }
 }
 
 /// Run every rule. Suppressions and levels are later stages (see [`crate::driver::findings`]).
 pub fn run_all(a: &Analysis) -> Vec<Finding> {
     use rayon::prelude::*;
-    let per_rule: Vec<Vec<Finding>> = RULES.par_iter().map(|r| (r.check)(a)).collect();
+    let cx = cx::Cx::new(a);
+    let per_rule: Vec<Vec<Finding>> = RULES.par_iter().map(|r| (r.check)(cx)).collect();
     per_rule.into_iter().flatten().collect()
 }
 

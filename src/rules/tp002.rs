@@ -1,7 +1,7 @@
 //! TP002 fabricated-context: a context made up from nothing halfway down the path.
 
+use super::cx::{Cx, Violation};
 use super::{Finding, Level, Rule};
-use crate::analysis::Analysis;
 
 pub const RULE: Rule = Rule {
     code: "TP002",
@@ -12,38 +12,63 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(a: &Analysis) -> Vec<Finding> {
-    let ix = &a.gr.ix;
+struct Fabricated {
+    /// The function (or closure) that makes it up.
+    func: String,
+    /// What makes it (`ThreadContext::default()`).
+    what: String,
+}
+
+impl Violation for Fabricated {
+    fn message(&self) -> String {
+        format!(
+            "`{}` makes up a thread context ({}) instead of deriving it from the caller's",
+            self.func, self.what
+        )
+    }
+    fn help(&self) -> String {
+        "take the context as a parameter and derive from it (`ctx.child()`); only entry points and `#[threadlint_macros::origin]` functions may create one".into()
+    }
+    fn key(&self) -> String {
+        self.what.clone()
+    }
+}
+
+fn check(cx: Cx) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (f, info) in ix.fns.iter().enumerate() {
-        if a.is_origin[f] {
+    for func in cx.fns() {
+        if cx.is_origin(func.id) {
             continue;
         }
-        for fab in &a.facts(f).fabricated {
-            let node = a.node(f, fab.owner);
-            if !a.on_path[node] || a.is_entry[node] {
+        for fab in &func.facts.fabricated {
+            let node = func.node(fab.owner);
+            if !cx.on_path(node) || cx.is_entry(node) {
                 continue;
             }
-            // A context handed out by an origin (`#[origin] fn nightly_conversation()`) is not made up here.
-            if let Some(k) = fab.call {
-                let targets = a.call_targets(f, k);
-                if !targets.is_empty() && targets.iter().all(|&t| a.declared_origin[a.node_fn(t).0])
+            // A context handed out by an origin (`#[origin] fn nightly_conversation()`) is not
+            // made up here.
+            if let Some(call) = fab.call.and_then(|k| func.call(k)) {
+                let targets = call.targets();
+                if !targets.is_empty()
+                    && targets
+                        .iter()
+                        .all(|&t| cx.is_declared_origin(cx.fn_of(t).0))
                 {
                     continue;
                 }
             }
-            out.push(Finding::new(
+            let v = Fabricated {
+                func: cx.short_name(node),
+                what: fab.what.clone(),
+            };
+            out.push(cx.report(
                 &RULE,
-                info.file,
+                &v,
+                func.file(),
                 fab.loc,
-                format!(
-                    "`{}` makes up a thread context ({}) instead of deriving it from the caller's",
-                    a.short_name(node),
-                    fab.what
-                ),
-                "take the context as a parameter and derive from it (`ctx.child()`); only entry points and `#[threadlint_macros::origin]` functions may create one".into(),
-                a.path_through(node, None),
-            ).keyed(a, node, fab.what.clone()));
+                Some(node),
+                cx.path(node, None),
+            ));
         }
     }
     out

@@ -1,7 +1,8 @@
-//! TP003 dropped-at-spawn: a spawned task reaches a tool but captures no context.
+//! TP003 dropped-at-spawn: a spawned task reaches a tool but captures no context, or leaves the
+//! ambient scope its code reads.
 
+use super::cx::{Cx, Violation};
 use super::{Finding, Level, Rule};
-use crate::analysis::Analysis;
 
 pub const RULE: Rule = Rule {
     code: "TP003",
@@ -12,80 +13,86 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(a: &Analysis) -> Vec<Finding> {
-    let ix = &a.gr.ix;
+enum DroppedAtSpawn {
+    /// The task captures nothing of the context in scope.
+    NoCapture {
+        spawn: String,
+        ctx: String,
+        task: String,
+    },
+    /// The task leaves the ambient scope whose keys its code reads.
+    LeavesScope {
+        spawn: String,
+        keys: Vec<String>,
+        task: String,
+    },
+}
+
+impl Violation for DroppedAtSpawn {
+    fn message(&self) -> String {
+        match self {
+            DroppedAtSpawn::NoCapture { spawn, ctx, .. } => format!("`{spawn}` starts a task that reaches a tool, but it captures no thread context (`{ctx}` is in scope)"),
+            DroppedAtSpawn::LeavesScope { spawn, keys, .. } => format!(
+                "`{spawn}` leaves the ambient context scope: the task reaches code that reads {}, which the new task does not have",
+                keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+    fn help(&self) -> String {
+        match self {
+            DroppedAtSpawn::NoCapture { ctx, .. } => format!("move a clone of `{ctx}` into the task (`let ctx = {ctx}.clone();` before it, then use `ctx` inside)"),
+            DroppedAtSpawn::LeavesScope { .. } => "re-enter the scope in the task: `tokio::spawn(KEY.scope(ctx.clone(), async move { … }))`".into(),
+        }
+    }
+    fn key(&self) -> String {
+        match self {
+            DroppedAtSpawn::NoCapture { task, .. } | DroppedAtSpawn::LeavesScope { task, .. } => {
+                task.clone()
+            }
+        }
+    }
+}
+
+fn check(cx: Cx) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (f, info) in ix.fns.iter().enumerate() {
-        let Some(body) = &info.def.body else { continue };
-        let r = &a.gr.res.fns[f];
-        for (c, handoff) in r.closure_handoff.iter().enumerate() {
-            let Some((k, _)) = *handoff else { continue };
-            let cf = &r.facts.calls[k as usize];
-            if !cf.spawn {
+    for func in cx.fns() {
+        for (c, handoff) in func.res.closure_handoff.iter().enumerate() {
+            let Some(call) = handoff.and_then(|(k, _)| func.call(k)) else {
+                continue;
+            };
+            if !call.facts.spawn {
                 continue;
             }
-            let node = a.node(f, Some(c as u32));
-            if !a.on_path[node] {
+            let task = func.node(Some(c as u32));
+            if !cx.on_path(task) {
                 continue;
             }
-            let clo = &r.facts.closures[c];
-            let own_ctx = r
+            let clo = &func.facts.closures[c];
+            let own_ctx = func
                 .facts
                 .owner_has_carrier
                 .get(c + 1)
                 .copied()
                 .unwrap_or(false);
-            let call = &body.calls[k as usize];
-            let from = a.node(f, r.call_owner[k as usize]);
-            let spawn_text = a.source_text(info.file, call.loc);
-            if cf.ctx_in_scope && clo.captured.is_empty() && !own_ctx {
-                let ctx = cf.ctx_name.as_deref().unwrap_or("the thread context");
-                out.push(Finding::new(
-                    &RULE,
-                    info.file,
-                    call.loc,
-                    format!("`{spawn_text}` starts a task that reaches a tool, but it captures no thread context (`{ctx}` is in scope)"),
-                    format!("move a clone of `{ctx}` into the task (`let ctx = {ctx}.clone();` before it, then use `ctx` inside)"),
-                    a.path_through(from, Some(node)),
-                ).keyed(a, from, a.qualified_name(node)));
-            } else if a.call_in_ambient(f, k) && a.reaches_ambient[node] && clo.scope_of.is_none() {
-                let keys = ambient_keys(a, node);
-                out.push(Finding::new(
-                    &RULE,
-                    info.file,
-                    call.loc,
-                    format!(
-                        "`{spawn_text}` leaves the ambient context scope: the task reaches code that reads {}, which the new task does not have",
-                        keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
-                    ),
-                    "re-enter the scope in the task: `tokio::spawn(KEY.scope(ctx.clone(), async move { … }))`".into(),
-                    a.path_through(from, Some(node)),
-                ).keyed(a, from, a.qualified_name(node)));
-            }
-        }
-    }
-    out
-}
-
-/// The ambient keys read by functions reachable from `node` (bounded search).
-fn ambient_keys(a: &Analysis, node: usize) -> Vec<String> {
-    let mut seen = vec![false; a.succ.len()];
-    let mut stack = vec![node];
-    let mut out = Vec::new();
-    while let Some(n) = stack.pop() {
-        if std::mem::replace(&mut seen[n], true) {
-            continue;
-        }
-        let (f, owner) = a.node_fn(n);
-        for (o, k) in &a.facts(f).ambient_reads {
-            if *o == owner && !out.contains(&k.to_string()) {
-                out.push(k.to_string());
-            }
-        }
-        for &(s, _) in &a.succ[n] {
-            if a.reaches_ambient[s] {
-                stack.push(s);
-            }
+            let v = if call.facts.ctx_in_scope && clo.captured.is_empty() && !own_ctx {
+                DroppedAtSpawn::NoCapture {
+                    spawn: call.text(),
+                    ctx: (call.facts.ctx_name.as_deref())
+                        .unwrap_or("the thread context")
+                        .to_string(),
+                    task: cx.qualified_name(task),
+                }
+            } else if call.in_ambient() && cx.reaches_ambient(task) && clo.scope_of.is_none() {
+                DroppedAtSpawn::LeavesScope {
+                    spawn: call.text(),
+                    keys: cx.ambient_keys(task),
+                    task: cx.qualified_name(task),
+                }
+            } else {
+                continue;
+            };
+            let path = cx.path(call.from, Some(task));
+            out.push(cx.report(&RULE, &v, call.file, call.loc(), Some(call.from), path));
         }
     }
     out

@@ -1,7 +1,7 @@
 //! TP004 dropped-at-channel: a message without context is sent to a receiver that reaches a tool.
 
+use super::cx::{Cx, Violation};
 use super::{Finding, Level, Rule};
-use crate::analysis::Analysis;
 use crate::resolve::facts::ChannelDir;
 
 pub const RULE: Rule = Rule {
@@ -14,50 +14,64 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(a: &Analysis) -> Vec<Finding> {
-    let ix = &a.gr.ix;
+struct DroppedAtChannel {
+    send: String,
+    /// The channel: its message type, qualified.
+    channel: String,
+    receiver: String,
+    ctx: String,
+}
+
+impl Violation for DroppedAtChannel {
+    fn message(&self) -> String {
+        let short_key = crate::resolve::types::last_segment(&self.channel);
+        format!(
+            "`{}` sends a `{short_key}`, which carries no thread context, to `{}`, which reaches a tool (`{}` is in scope here)",
+            self.send, self.receiver, self.ctx
+        )
+    }
+    fn help(&self) -> String {
+        format!("add the context to the message (a `thread_id` or `ThreadContext` field) and fill it from `{}`", self.ctx)
+    }
+    fn key(&self) -> String {
+        self.channel.clone()
+    }
+}
+
+fn check(cx: Cx) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (f, info) in ix.fns.iter().enumerate() {
-        let Some(body) = &info.def.body else { continue };
-        let r = &a.gr.res.fns[f];
-        for op in &r.facts.channels {
+    for func in cx.fns() {
+        for op in &func.facts.channels {
             if op.dir != ChannelDir::Send
                 || op.msg_carrier
                 || op.broadcast
-                || a.deps_carry(f, &op.msg_deps)
+                || cx.deps_carry(func.id, &op.msg_deps)
             {
                 continue;
             }
             let Some(key) = &op.key else { continue };
-            let cf = &r.facts.calls[op.call as usize];
-            if !cf.ctx_in_scope {
+            let Some(call) = func.call(op.call) else {
+                continue;
+            };
+            if !call.facts.ctx_in_scope {
                 continue;
             }
             // Receivers that reach a tool and do not hold a context of their own.
-            let Some(recv) = a.receivers.get(key).and_then(|rs| {
-                rs.iter().copied().find(|&n| {
-                    let (rf, _) = a.node_fn(n);
-                    a.on_path[n] && !a.node_has_ctx(n) && !a.facts(rf).carrier_param
-                })
+            let Some(recv) = cx.receivers(key).find(|&n| {
+                cx.on_path(n) && !cx.has_context(n) && !cx.func(cx.fn_of(n).0).facts.carrier_param
             }) else {
                 continue;
             };
-            let call = &body.calls[op.call as usize];
-            let from = a.node(f, r.call_owner[op.call as usize]);
-            let ctx = cf.ctx_name.as_deref().unwrap_or("the thread context");
-            let short_key = crate::resolve::types::last_segment(key);
-            out.push(Finding::new(
-                &RULE,
-                info.file,
-                call.loc,
-                format!(
-                    "`{}` sends a `{short_key}`, which carries no thread context, to `{}`, which reaches a tool (`{ctx}` is in scope here)",
-                    a.source_text(info.file, call.loc),
-                    a.short_name(recv)
-                ),
-                format!("add the context to the message (a `thread_id` or `ThreadContext` field) and fill it from `{ctx}`"),
-                a.path_through(from, Some(recv)),
-            ).keyed(a, from, key.to_string()));
+            let v = DroppedAtChannel {
+                send: call.text(),
+                channel: key.to_string(),
+                receiver: cx.short_name(recv),
+                ctx: (call.facts.ctx_name.as_deref())
+                    .unwrap_or("the thread context")
+                    .to_string(),
+            };
+            let path = cx.path(call.from, Some(recv));
+            out.push(cx.report(&RULE, &v, call.file, call.loc(), Some(call.from), path));
         }
     }
     out

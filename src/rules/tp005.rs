@@ -1,8 +1,7 @@
 //! TP005 tool-without-context: a tool reachable from an entry has no way to receive context.
 
+use super::cx::{Cx, FnId, Violation};
 use super::{Finding, Level, Rule};
-use crate::analysis::Analysis;
-use crate::index::Owner;
 
 pub const RULE: Rule = Rule {
     code: "TP005",
@@ -13,52 +12,62 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(a: &Analysis) -> Vec<Finding> {
-    let ix = &a.gr.ix;
+struct ToolWithoutContext {
+    tool: String,
+}
+
+impl Violation for ToolWithoutContext {
+    fn message(&self) -> String {
+        format!(
+            "tool `{}` is reachable from a WebSocket entry but has no way to receive a thread context",
+            self.tool
+        )
+    }
+    fn help(&self) -> String {
+        "add a `ctx: &ThreadContext` parameter (or hold the context in `self`) so results can be attributed to the right conversation".into()
+    }
+    /// The tool is the finding's function; nothing more to say.
+    fn key(&self) -> String {
+        String::new()
+    }
+}
+
+fn check(cx: Cx) -> Vec<Finding> {
     // A project that has no context model yet gets no TP005/TP006 flood: adopt a context type
     // (`ThreadContext`, `[context] types`, `#[threadlint_macros::context]`) to enable them.
-    if !a.gr.model.adopted() {
+    if !cx.model().adopted() {
         return Vec::new();
     }
     let mut out = Vec::new();
-    let mut reported: Vec<usize> = Vec::new();
-    for (f, info) in ix.fns.iter().enumerate() {
-        if !a.is_tool[f] || !a.reached[f] || a.can_receive_ctx(f) {
+    let mut reported: Vec<FnId> = Vec::new();
+    for func in cx.fns() {
+        let f = func.id;
+        if !cx.is_tool(f.node()) || !cx.entry_reachable(f.node()) || cx.can_receive_context(f) {
             continue;
         }
         // Report at the trait's declaration of the method when the trait declares it.
-        let at = match info.owner {
-            Owner::Impl(i) => ix.impls[i]
-                .trait_def
-                .and_then(|t| ix.trait_methods.get(&t))
-                .and_then(|ms| {
-                    ms.iter()
-                        .copied()
-                        .find(|&m| ix.fns[m].def.name == info.def.name)
-                })
-                .unwrap_or(f),
-            _ => f,
-        };
-        if at != f && a.can_receive_ctx(at) {
+        let trait_decl = cx.trait_declaration(f).map(|m| cx.func(m));
+        let at = trait_decl.unwrap_or(func);
+        if at.id != f && cx.can_receive_context(at.id) {
             // The trait takes a context; this impl simply ignores it — not this rule's business.
             continue;
         }
-        if reported.contains(&at) {
+        if reported.contains(&at.id) {
             continue;
         }
-        reported.push(at);
-        let decl = &ix.fns[at];
-        out.push(Finding::new(
+        reported.push(at.id);
+        let v = ToolWithoutContext {
+            tool: cx.short_name(at.id.node()),
+        };
+        let path = cx.path(f.node(), None);
+        out.push(cx.report(
             &RULE,
-            decl.file,
-            decl.def.loc,
-            format!(
-                "tool `{}` is reachable from a WebSocket entry but has no way to receive a thread context",
-                a.short_name(at)
-            ),
-            "add a `ctx: &ThreadContext` parameter (or hold the context in `self`) so results can be attributed to the right conversation".into(),
-            a.path_through(f, None),
-        ).keyed(a, at, ""));
+            &v,
+            at.file(),
+            at.info.def.loc,
+            Some(at.id.node()),
+            path,
+        ));
     }
     out
 }

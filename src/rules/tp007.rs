@@ -1,7 +1,7 @@
 //! TP007 context-in-shared-state: a carrier written into state every connection shares.
 
+use super::cx::{Cx, Violation};
 use super::{Finding, Level, Rule};
-use crate::analysis::Analysis;
 
 pub const RULE: Rule = Rule {
     code: "TP007",
@@ -12,25 +12,47 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(a: &Analysis) -> Vec<Finding> {
-    let ix = &a.gr.ix;
+struct ContextInSharedState {
+    func: String,
+    /// The context written (`ctx.clone()`).
+    value: String,
+    /// The slot (`state.current_thread`, `static LAST`).
+    slot: String,
+}
+
+impl Violation for ContextInSharedState {
+    fn message(&self) -> String {
+        format!(
+            "`{}` writes the thread context (`{}`) into {}, a single slot shared by every connection",
+            self.func, self.value, self.slot
+        )
+    }
+    fn help(&self) -> String {
+        "keep the context with the conversation (pass it, or store it in a map keyed by its thread id)".into()
+    }
+    fn key(&self) -> String {
+        self.slot.clone()
+    }
+}
+
+fn check(cx: Cx) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (f, info) in ix.fns.iter().enumerate() {
-        for w in &a.facts(f).shared_writes {
-            let node = a.node(f, w.owner);
-            out.push(Finding::new(
+    for func in cx.fns() {
+        for w in &func.facts.shared_writes {
+            let node = func.node(w.owner);
+            let v = ContextInSharedState {
+                func: cx.short_name(node),
+                value: w.value.clone(),
+                slot: w.slot.clone(),
+            };
+            out.push(cx.report(
                 &RULE,
-                info.file,
+                &v,
+                func.file(),
                 w.loc,
-                format!(
-                    "`{}` writes the thread context (`{}`) into {}, a single slot shared by every connection",
-                    a.short_name(node),
-                    w.value,
-                    w.slot
-                ),
-                "keep the context with the conversation (pass it, or store it in a map keyed by its thread id)".into(),
-                a.path_through(node, None),
-            ).keyed(a, node, w.slot.clone()));
+                Some(node),
+                cx.path(node, None),
+            ));
         }
     }
     out

@@ -1,10 +1,8 @@
 //! TP008 result-broadcast: a tool result sent to every connection instead of its requester.
 
+use super::cx::{Cx, FnId, Func, Violation};
 use super::{Finding, Level, Rule};
-use crate::analysis::Analysis;
-use crate::index::FnId;
 use crate::resolve::facts::{ChannelDir, Dep};
-use crate::resolve::CallRes;
 
 pub const RULE: Rule = Rule {
     code: "TP008",
@@ -15,33 +13,59 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-/// Which functions return tool results (directly or through their callees): a fixed point.
-fn returns_tool_result(a: &Analysis) -> Vec<bool> {
-    let ix = &a.gr.ix;
-    let mut ret: Vec<bool> = (0..ix.fns.len()).map(|f| a.is_tool[f]).collect();
+enum ResultBroadcast {
+    /// The send itself: `to` is "a broadcast channel" or "every connection".
+    Sends { send: String, to: &'static str },
+    /// A call handing the result to a helper that broadcasts its parameter.
+    HandsToHelper {
+        call: String,
+        helper: String,
+        helper_qualified: String,
+    },
+}
+
+impl Violation for ResultBroadcast {
+    fn message(&self) -> String {
+        match self {
+            ResultBroadcast::Sends { send, to } => format!(
+                "`{send}` sends a tool result to {to}: other users' sockets receive this conversation's data"
+            ),
+            ResultBroadcast::HandsToHelper { call, helper, .. } => format!(
+                "`{call}` hands a tool result to `{helper}`, which sends it to every connection"
+            ),
+        }
+    }
+    fn help(&self) -> String {
+        "send the result only to the requesting connection (its own sender or socket)".into()
+    }
+    fn key(&self) -> String {
+        match self {
+            ResultBroadcast::Sends { to, .. } => to.to_string(),
+            ResultBroadcast::HandsToHelper {
+                helper_qualified, ..
+            } => helper_qualified.clone(),
+        }
+    }
+}
+
+/// Which functions return tool results (directly or through their callees): a worklist over
+/// "returns what a function returning a tool result returns" (exact, linear).
+fn returns_tool_result(cx: Cx) -> Vec<bool> {
+    let mut ret: Vec<bool> = cx.fns().map(|f| cx.is_tool(f.id.node())).collect();
     // Only a function that returns the result of one of its calls can change.
-    let candidates: Vec<FnId> = (0..ix.fns.len())
-        .filter(|&f| !ret[f] && a.facts(f).returns.iter().any(|d| matches!(d, Dep::Call(_))))
-        .collect();
-    // A worklist over "returns what a function returning a tool result returns": a candidate is
-    // marked when one of its returned calls may reach a marked function (exact, linear).
     let mut returned_by: rustc_hash::FxHashMap<FnId, Vec<FnId>> = Default::default();
-    for &f in &candidates {
-        for d in &a.facts(f).returns {
-            if let Dep::Call(k) = d {
-                if let Some(CallRes::Fns { targets, .. }) = a.gr.res.fns[f].calls.get(*k as usize) {
-                    for &t in targets.iter() {
-                        returned_by.entry(t).or_default().push(f);
-                    }
-                }
+    for func in cx.fns().filter(|f| !ret[f.id.index()]) {
+        for d in &func.facts.returns {
+            let Dep::Call(k) = d else { continue };
+            for t in func.call(*k).into_iter().flat_map(|c| c.fn_targets()) {
+                returned_by.entry(t).or_default().push(func.id);
             }
         }
     }
-    let mut work: Vec<FnId> = (0..ix.fns.len()).filter(|&f| ret[f]).collect();
+    let mut work: Vec<FnId> = cx.fns().map(|f| f.id).filter(|f| ret[f.index()]).collect();
     while let Some(t) = work.pop() {
         for &f in returned_by.get(&t).map(Vec::as_slice).unwrap_or(&[]) {
-            if !ret[f] {
-                ret[f] = true;
+            if !std::mem::replace(&mut ret[f.index()], true) {
                 work.push(f);
             }
         }
@@ -49,70 +73,51 @@ fn returns_tool_result(a: &Analysis) -> Vec<bool> {
     ret
 }
 
-fn tainted(a: &Analysis, ret: &[bool], f: FnId, d: &Dep) -> bool {
-    match d {
-        Dep::Call(k) => match a.gr.res.fns[f].calls.get(*k as usize) {
-            Some(CallRes::Fns { targets, .. }) => targets.iter().any(|&t| a.is_tool[t] || ret[t]),
-            _ => false,
-        },
-        Dep::Param(_) => false,
-    }
+/// Is the value a tool result (a call of a tool, or of a function that returns one)?
+fn tainted(cx: Cx, ret: &[bool], func: &Func, d: &Dep) -> bool {
+    let Dep::Call(k) = d else { return false };
+    func.call(*k).is_some_and(|c| {
+        c.fn_targets()
+            .any(|t| cx.is_tool(t.node()) || ret[t.index()])
+    })
 }
 
-fn check(a: &Analysis) -> Vec<Finding> {
-    let ix = &a.gr.ix;
+fn check(cx: Cx) -> Vec<Finding> {
     let mut out = Vec::new();
+    let broadcast = |op: &crate::resolve::facts::ChannelOp| {
+        op.dir == ChannelDir::Send && op.broadcast && op.global
+    };
     // Nothing is sent to everyone: nothing to follow (the common case, spared a scan of every call).
-    let any_sink = a.gr.res.fns.iter().any(|r| {
-        !r.facts.sends_to_all.is_empty()
-            || r.facts
-                .channels
-                .iter()
-                .any(|op| op.dir == ChannelDir::Send && op.broadcast && op.global)
-    });
+    let any_sink = cx
+        .fns()
+        .any(|f| !f.facts.sends_to_all.is_empty() || f.facts.channels.iter().any(broadcast));
     if !any_sink {
         return out;
     }
-    let ret = returns_tool_result(a);
+    let ret = returns_tool_result(cx);
     // Per function: the parameters whose values reach a broadcast (helpers).
-    let mut broadcast_params: Vec<u64> = vec![0; ix.fns.len()];
-    for (f, info) in ix.fns.iter().enumerate() {
-        let Some(body) = &info.def.body else { continue };
-        let r = &a.gr.res.fns[f];
-        let sinks = r
-            .facts
-            .channels
-            .iter()
-            .filter(|op| op.dir == ChannelDir::Send && op.broadcast && op.global)
+    let mut broadcast_params: Vec<u64> = vec![0; ret.len()];
+    for func in cx.fns() {
+        let sinks = (func.facts.channels.iter())
+            .filter(|op| broadcast(op))
             .map(|op| (op.call, &op.msg_deps, "a broadcast channel"))
-            .chain(
-                r.facts
-                    .sends_to_all
-                    .iter()
-                    .map(|s| (s.call, &s.deps, "every connection")),
-            );
-        for (call, deps, to) in sinks {
+            .chain((func.facts.sends_to_all.iter()).map(|s| (s.call, &s.deps, "every connection")));
+        for (k, deps, to) in sinks {
             for d in deps.iter() {
                 if let Dep::Param(i) = d {
                     if *i < 64 {
-                        broadcast_params[f] |= 1 << i;
+                        broadcast_params[func.id.index()] |= 1 << i;
                     }
                 }
             }
-            if deps.iter().any(|d| tainted(a, &ret, f, d)) {
-                let c = &body.calls[call as usize];
-                let node = a.node(f, r.call_owner[call as usize]);
-                out.push(Finding::new(
-                    &RULE,
-                    info.file,
-                    c.loc,
-                    format!(
-                        "`{}` sends a tool result to {to}: other users' sockets receive this conversation's data",
-                        a.source_text(info.file, c.loc)
-                    ),
-                    "send the result only to the requesting connection (its own sender or socket)".into(),
-                    a.path_through(node, None),
-                ).keyed(a, node, to.to_string()));
+            let Some(call) = func.call(k) else { continue };
+            if deps.iter().any(|d| tainted(cx, &ret, &func, d)) {
+                let v = ResultBroadcast::Sends {
+                    send: call.text(),
+                    to,
+                };
+                let path = cx.path(call.from, None);
+                out.push(cx.report(&RULE, &v, call.file, call.loc(), Some(call.from), path));
             }
         }
     }
@@ -120,43 +125,28 @@ fn check(a: &Analysis) -> Vec<Finding> {
     if broadcast_params.iter().all(|&m| m == 0) {
         return out;
     }
-    for (f, info) in ix.fns.iter().enumerate() {
-        let Some(body) = &info.def.body else { continue };
-        let r = &a.gr.res.fns[f];
-        for (k, call) in body.calls.iter().enumerate() {
-            let CallRes::Fns { targets, .. } = &r.calls[k] else {
-                continue;
-            };
-            let cf = &r.facts.calls[k];
-            for &t in targets {
-                let mask = broadcast_params[t];
+    for func in cx.fns() {
+        for call in func.calls() {
+            for t in call.fn_targets() {
+                let mask = broadcast_params[t.index()];
                 if mask == 0 {
                     continue;
                 }
-                let offset = usize::from(
-                    matches!(call.callee, crate::syntax::summary::Callee::Path { .. })
-                        && ix.fns[t].def.self_param.is_some(),
-                );
-                let hit = cf.arg_deps.iter().enumerate().any(|(ai, deps)| {
+                let offset = call.self_offset(t);
+                let hit = call.facts.arg_deps.iter().enumerate().any(|(ai, deps)| {
                     ai >= offset
                         && ai - offset < 64
                         && mask & (1 << (ai - offset)) != 0
-                        && deps.iter().any(|d| tainted(a, &ret, f, d))
+                        && deps.iter().any(|d| tainted(cx, &ret, &func, d))
                 });
                 if hit {
-                    let node = a.node(f, r.call_owner[k]);
-                    out.push(Finding::new(
-                        &RULE,
-                        info.file,
-                        call.loc,
-                        format!(
-                            "`{}` hands a tool result to `{}`, which sends it to every connection",
-                            a.source_text(info.file, call.loc),
-                            a.short_name(t)
-                        ),
-                        "send the result only to the requesting connection (its own sender or socket)".into(),
-                        a.path_through(node, Some(t)),
-                    ).keyed(a, node, a.qualified_name(t)));
+                    let v = ResultBroadcast::HandsToHelper {
+                        call: call.text(),
+                        helper: cx.short_name(t.node()),
+                        helper_qualified: cx.qualified_name(t.node()),
+                    };
+                    let path = cx.path(call.from, Some(t.node()));
+                    out.push(cx.report(&RULE, &v, call.file, call.loc(), Some(call.from), path));
                     break;
                 }
             }

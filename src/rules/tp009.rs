@@ -1,8 +1,8 @@
 //! TP009 unused-suppression: an `allow` that suppresses nothing, a suppression without a reason,
 //! or a declared `#[entry]` that reaches no tool.
 
+use super::cx::{Cx, Violation};
 use super::{Finding, Level, Rule};
-use crate::analysis::Analysis;
 
 pub const RULE: Rule = Rule {
     code: "TP009",
@@ -14,36 +14,53 @@ pub const RULE: Rule = Rule {
     check,
 };
 
+struct EntryReachesNoTool {
+    entry: String,
+}
+
+impl Violation for EntryReachesNoTool {
+    fn message(&self) -> String {
+        format!(
+            "`{}` is declared an entry point but reaches no tool",
+            self.entry
+        )
+    }
+    fn help(&self) -> String {
+        "remove the annotation, or check that the calls towards the tools resolve (`threadlint debug callgraph`)".into()
+    }
+    fn key(&self) -> String {
+        "entry".into()
+    }
+}
+
 /// Declared entries that reach no tool. Unused suppressions and suppressions without a reason are
 /// found by the suppression stage, which reports them with this rule's code
 /// (see `crate::suppress`).
-fn check(a: &Analysis) -> Vec<Finding> {
-    let ix = &a.gr.ix;
+fn check(cx: Cx) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (f, info) in ix.fns.iter().enumerate() {
-        let Some(attr) = info
-            .def
-            .attrs
-            .iter()
-            .find(|at| ix.attr_name(info.module, at) == "entry")
-        else {
+    for func in cx.fns() {
+        let Some(attr) = func.attr("entry") else {
             continue;
         };
-        if a.on_path[f] {
+        if cx.on_path(func.id.node()) {
             continue;
         }
-        out.push(Finding::new(
+        let v = EntryReachesNoTool {
+            entry: cx.short_name(func.id.node()),
+        };
+        out.push(cx.report(
             &RULE,
-            info.file,
+            &v,
+            func.file(),
             attr.loc,
-            format!("`{}` is declared an entry point but reaches no tool", a.short_name(f)),
-            "remove the annotation, or check that the calls towards the tools resolve (`threadlint debug callgraph`)".into(),
+            Some(func.id.node()),
             Vec::new(),
-        ).keyed(a, f, "entry"));
+        ));
     }
     out
 }
 
+/// A finding of the suppression stage (an unused or unexplained `allow`), about `key`.
 pub fn finding(
     file: usize,
     loc: crate::syntax::summary::Loc,
@@ -51,5 +68,7 @@ pub fn finding(
     help: String,
     key: String,
 ) -> Finding {
-    Finding::new(&RULE, file, loc, message, help, Vec::new()).keyed_at_file(key)
+    let mut f = Finding::new(&RULE, file, loc, message, help, Vec::new());
+    f.key = key;
+    f
 }

@@ -1,7 +1,7 @@
 //! TP010 unresolved-handoff: an on-path function makes a call the analysis cannot resolve.
 
+use super::cx::{Cx, Violation};
 use super::{Finding, Level, Rule};
-use crate::analysis::Analysis;
 
 pub const RULE: Rule = Rule {
     code: "TP010",
@@ -12,45 +12,49 @@ pub const RULE: Rule = Rule {
     check,
 };
 
-fn check(a: &Analysis) -> Vec<Finding> {
-    let g = &a.gr.graph;
+struct UnresolvedHandoff {
+    callee: String,
+    func: String,
+    reason: String,
+}
+
+impl Violation for UnresolvedHandoff {
+    fn message(&self) -> String {
+        format!(
+            "cannot follow `{}` from `{}`: {}",
+            self.callee, self.func, self.reason
+        )
+    }
+    fn help(&self) -> String {
+        "annotate the receiver's type, or mark the handoff with a threadlint attribute".into()
+    }
+    fn key(&self) -> String {
+        self.callee.clone()
+    }
+}
+
+fn check(cx: Cx) -> Vec<Finding> {
     let mut out = Vec::new();
-    for u in &g.unresolved {
-        if !a.on_path[u.from] {
+    for (from, u) in cx.unresolved() {
+        if !cx.on_path(from) {
             continue;
         }
         // Only calls that might be a handoff towards a tool: a method whose workspace
         // namesakes lead to one, or a macro that could hide a call.
         let relevant = match &u.method {
-            Some(m) => {
-                a.gr.ix
-                    .methods_by_name
-                    .get(m)
-                    .is_some_and(|cands| cands.iter().any(|&c| a.on_path[c]))
-            }
+            Some(m) => cx.methods_named(m).any(|c| cx.on_path(c.node())),
             None => u.callee.ends_with('!'),
         };
         if !relevant {
             continue;
         }
-        let node = &g.nodes[u.from];
-        out.push(
-            Finding::new(
-                &RULE,
-                node.file,
-                u.loc,
-                format!(
-                    "cannot follow `{}` from `{}`: {}",
-                    u.callee,
-                    a.short_name(u.from),
-                    u.reason
-                ),
-                "annotate the receiver's type, or mark the handoff with a threadlint attribute"
-                    .into(),
-                Vec::new(),
-            )
-            .keyed(a, u.from, u.callee.to_string()),
-        );
+        let v = UnresolvedHandoff {
+            callee: u.callee.clone(),
+            func: cx.short_name(from),
+            reason: u.reason.clone(),
+        };
+        let (file, _) = cx.site(from);
+        out.push(cx.report(&RULE, &v, file, u.loc, Some(from), Vec::new()));
     }
     out
 }
