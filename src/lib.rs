@@ -9,20 +9,20 @@
 
 #![forbid(unsafe_code)]
 
-pub mod analysis;
-pub mod cache;
+pub(crate) mod analysis;
+pub(crate) mod cache;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
-pub mod discover;
-pub mod driver;
+pub(crate) mod discover;
+pub(crate) mod driver;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod index;
-pub mod report;
-pub mod resolve;
-pub mod rules;
-pub mod suppress;
+pub(crate) mod index;
+pub(crate) mod report;
+pub(crate) mod resolve;
+pub(crate) mod rules;
+pub(crate) mod suppress;
 pub mod syntax;
 
 use std::path::PathBuf;
@@ -39,6 +39,7 @@ pub use discover::{DiscoverError, DiscoverOptions, Project};
 pub use driver::{build_graph, load, CacheMode, Loaded, Options, Timings};
 pub use index::Index;
 pub use resolve::Resolution;
+pub use rules::{Finding, Level};
 pub use syntax::parse::Parsed;
 
 /// The findings of a `check`, with file paths relative to the workspace root.

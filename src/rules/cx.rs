@@ -128,11 +128,6 @@ impl<'c> Cx<'c> {
         (FnId(f), c)
     }
 
-    /// The nodes `n` hands off to.
-    pub fn successors(self, n: NodeId) -> impl Iterator<Item = NodeId> + 'c {
-        self.a.succ[n.0].iter().map(|&(s, _)| NodeId(s))
-    }
-
     /// For a method of a trait impl, the trait's declaration of it (when the trait declares it).
     pub fn trait_declaration(self, f: FnId) -> Option<FnId> {
         let ix = self.index();
