@@ -55,6 +55,13 @@ pub trait Violation {
     fn key(&self) -> String;
 }
 
+/// Reusable marks for a rule's repeated searches (see [`Cx::scratch`]).
+pub struct Scratch {
+    seen: Vec<bool>,
+    pred: Vec<Option<usize>>,
+    touched: Vec<usize>,
+}
+
 /// The rule context.
 #[derive(Clone, Copy)]
 pub struct Cx<'c> {
@@ -264,19 +271,39 @@ impl<'c> Cx<'c> {
         self.a.path_through(from.0, to.map(|t| t.0))
     }
 
+    /// Marks for repeated searches ([`Cx::chain_to_tool`]): only what a search touched is reset
+    /// before the next, so one search per entry stays linear in what it visits.
+    pub fn scratch(self) -> Scratch {
+        let n = self.a.succ.len();
+        Scratch {
+            seen: vec![false; n],
+            pred: vec![None; n],
+            touched: Vec::new(),
+        }
+    }
+
     /// The nearest tool from `from` through nodes `through` accepts, and the shortest chain to
     /// it, each handoff marked dropped. `None` when no tool is reached that way.
     pub fn chain_to_tool(
         self,
+        scratch: &mut Scratch,
         from: NodeId,
         through: impl Fn(NodeId) -> bool,
     ) -> Option<(NodeId, Vec<Step>)> {
         let a = self.a;
-        let n = a.succ.len();
-        let mut seen = vec![false; n];
-        let mut pred: Vec<Option<usize>> = vec![None; n];
+        let Scratch {
+            seen,
+            pred,
+            touched,
+        } = scratch;
+        for &x in touched.iter() {
+            seen[x] = false;
+            pred[x] = None;
+        }
+        touched.clear();
+        touched.push(from.0);
         let tool = breadth_first(
-            &mut seen,
+            seen,
             [from.0],
             |x| &a.succ[x],
             |x| {
@@ -291,6 +318,7 @@ impl<'c> Cx<'c> {
                     return false;
                 }
                 pred[s] = Some(x);
+                touched.push(s);
                 true
             },
         )?;

@@ -39,6 +39,7 @@ fn check(cx: Cx) -> Vec<Finding> {
     if !cx.model().adopted() {
         return out;
     }
+    let mut scratch = cx.scratch();
     for e in cx.nodes() {
         if !cx.is_entry(e) || cx.has_context(e) {
             continue;
@@ -46,7 +47,7 @@ fn check(cx: Cx) -> Vec<Finding> {
         // Through nodes without a context of their own; other entries stop the search (the one
         // nearest the tool reports).
         let through = |s| !cx.is_entry(s) && !cx.has_context(s);
-        let Some((tool, path)) = cx.chain_to_tool(e, through) else {
+        let Some((tool, path)) = cx.chain_to_tool(&mut scratch, e, through) else {
             continue;
         };
         let v = EntryWithoutContext {
