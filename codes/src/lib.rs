@@ -4,9 +4,10 @@
 
 #![forbid(unsafe_code)]
 
-/// Writes the enum, [`Code::ALL`] and [`Code::as_str`] from one list of variants.
+/// Writes the enum, [`Code::ALL`], [`Code::as_str`] and [`for_each_rule!`] from one list of
+/// variants, each with the name of the analyzer module that implements it.
 macro_rules! codes {
-    ($(#[$meta:meta])* pub enum Code { $($code:ident),+ $(,)? }) => {
+    ($(#[$meta:meta])* pub enum Code { $($code:ident => $module:ident),+ $(,)? }) => {
         $(#[$meta])*
         pub enum Code {
             $($code),+
@@ -23,27 +24,38 @@ macro_rules! codes {
                 }
             }
         }
+
+        /// Expands to `rules![tp001, tp002, …]`: the analyzer's rule modules, in code order. The
+        /// analyzer defines `rules!` to declare each module and list its `RULE`, so a new code
+        /// here is a new rule there (and a compile error until `src/rules/tpNNN.rs` exists).
+        #[macro_export]
+        macro_rules! for_each_rule {
+            () => {
+                rules![$($module),+];
+            };
+        }
     };
 }
 
 codes! {
     /// A threadlint rule code.
     ///
-    /// This enum is the one list of codes: adding a rule adds one variant here (in order). The
-    /// analyzer's unit tests then require a rule with that code at that place in its table, and
+    /// This enum is the one list of codes: adding a rule adds one line here (in order), with the
+    /// analyzer module that implements it. The analyzer then declares that module and lists its
+    /// rule (through [`for_each_rule!`]), its unit tests check the rule's code, and
     /// `#[threadlint_macros::allow]` accepts it.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum Code {
-        TP001,
-        TP002,
-        TP003,
-        TP004,
-        TP005,
-        TP006,
-        TP007,
-        TP008,
-        TP009,
-        TP010,
+        TP001 => tp001,
+        TP002 => tp002,
+        TP003 => tp003,
+        TP004 => tp004,
+        TP005 => tp005,
+        TP006 => tp006,
+        TP007 => tp007,
+        TP008 => tp008,
+        TP009 => tp009,
+        TP010 => tp010,
     }
 }
 

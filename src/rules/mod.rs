@@ -3,10 +3,10 @@
 //! [`Finding`]s made from its typed [`cx::Violation`]. Their documentation lives in
 //! `rules/TPxxx.md`.
 //!
-//! Adding a rule: `src/rules/tpNNN.rs` (its `RULE`, a violation type, `check`), `rules/TPNNN.md`,
-//! a pair of fixtures under `fixtures/rules/` (one that fires, one that must not), the code in
-//! `codes/src/lib.rs` (`Code::ALL`, which the macros crate validates `allow(…)` against) and its
-//! line in [`RULES`] below (a test checks the two lists agree).
+//! Adding a rule: one line in `codes/src/lib.rs` (`TP011 => tp011`: the code, which the macros
+//! crate validates `allow(…)` against, and the module, which this file then declares and lists in
+//! [`RULES`]), `src/rules/tp011.rs` (its `RULE`, a violation type, `check`), `rules/TP011.md`,
+//! and a pair of fixtures under `fixtures/rules/` (one that fires, one that must not).
 //!
 //! **Architecture invariant:** rules are independent (run in parallel, in any order) and only
 //! report; suppressions, levels and fingerprints are applied after them by the driver.
@@ -17,17 +17,6 @@ use crate::analysis::{Analysis, Step};
 
 pub mod cx;
 use crate::syntax::summary::Loc;
-
-mod tp001;
-mod tp002;
-mod tp003;
-mod tp004;
-mod tp005;
-mod tp006;
-mod tp007;
-mod tp008;
-pub(crate) mod tp009;
-mod tp010;
 
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
@@ -72,18 +61,20 @@ pub struct Rule {
     check: fn(cx::Cx) -> Vec<Finding>,
 }
 
-pub static RULES: &[Rule] = &[
-    tp001::RULE,
-    tp002::RULE,
-    tp003::RULE,
-    tp004::RULE,
-    tp005::RULE,
-    tp006::RULE,
-    tp007::RULE,
-    tp008::RULE,
-    tp009::RULE,
-    tp010::RULE,
-];
+/// Declares each rule's module and lists its `RULE` in [`RULES`], in code order. The list is
+/// `threadlint_codes`' (its `for_each_rule!`), so a code added there is a rule here; a unit test
+/// checks each module's `RULE` has its code.
+macro_rules! rules {
+    ($($m:ident),* $(,)?) => {
+        $(mod $m;)*
+        pub static RULES: &[Rule] = &[$($m::RULE),*];
+    };
+}
+
+threadlint_codes::for_each_rule!();
+
+/// TP009, which the suppression stage also reports (unused or unexplained suppressions).
+pub(crate) use tp009::RULE as UNUSED_SUPPRESSION;
 
 pub fn rule(code: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.code.eq_ignore_ascii_case(code))

@@ -59,16 +59,3 @@ fn check(cx: Cx) -> Vec<Finding> {
     }
     out
 }
-
-/// A finding of the suppression stage (an unused or unexplained `allow`), about `key`.
-pub fn finding(
-    file: usize,
-    loc: crate::syntax::summary::Loc,
-    message: String,
-    help: String,
-    key: String,
-) -> Finding {
-    let mut f = Finding::new(&RULE, file, loc, message, help, Vec::new());
-    f.key = key;
-    f
-}

@@ -105,7 +105,7 @@ pub fn apply(a: &Analysis, findings: &mut Vec<Finding>) {
     for s in &sups {
         let codes = s.codes.join(", ");
         if s.codes.is_empty() {
-            findings.push(rules::tp009::finding(
+            findings.push(suppression_finding(
                 s.file,
                 s.loc,
                 format!("this threadlint {} names no rule", s.form),
@@ -115,7 +115,7 @@ pub fn apply(a: &Analysis, findings: &mut Vec<Finding>) {
             continue;
         }
         if let Some(bad) = s.codes.iter().find(|c| rules::rule(c).is_none()) {
-            findings.push(rules::tp009::finding(
+            findings.push(suppression_finding(
                 s.file,
                 s.loc,
                 format!("`{bad}` is not a threadlint rule"),
@@ -124,7 +124,7 @@ pub fn apply(a: &Analysis, findings: &mut Vec<Finding>) {
             ));
         }
         if !s.has_reason {
-            findings.push(rules::tp009::finding(
+            findings.push(suppression_finding(
                 s.file,
                 s.loc,
                 format!("`allow({codes})` gives no reason"),
@@ -136,7 +136,7 @@ pub fn apply(a: &Analysis, findings: &mut Vec<Finding>) {
             ));
         }
         if !s.used {
-            findings.push(rules::tp009::finding(
+            findings.push(suppression_finding(
                 s.file,
                 s.loc,
                 format!("`allow({codes})` suppresses nothing"),
@@ -145,4 +145,24 @@ pub fn apply(a: &Analysis, findings: &mut Vec<Finding>) {
             ));
         }
     }
+}
+
+/// A TP009 finding of this stage (an unused or unexplained `allow`), about `key`.
+fn suppression_finding(
+    file: usize,
+    loc: crate::syntax::summary::Loc,
+    message: String,
+    help: String,
+    key: String,
+) -> Finding {
+    let mut f = Finding::new(
+        &rules::UNUSED_SUPPRESSION,
+        file,
+        loc,
+        message,
+        help,
+        Vec::new(),
+    );
+    f.key = key;
+    f
 }
