@@ -325,7 +325,8 @@ fn open(
         }) => {
             print_diags(&root, &project_diags, &[]);
             // Point into the TOML when we know where.
-            let text = std::fs::read_to_string(&d.file).ok();
+            // Never through a symlink: only a regular file of the workspace is quoted.
+            let text = crate::bounded::read_text(&d.file, crate::bounded::Kind::Config).ok();
             match (d.loc, text) {
                 (Some(loc), Some(text)) => eprint!(
                     "{}",
@@ -519,7 +520,8 @@ fn check(args: CheckArgs) -> i32 {
         };
         match &args.output {
             Some(path) => {
-                if let Err(e) = std::fs::write(path, format!("{}\n", out.trim_end())) {
+                let text = format!("{}\n", out.trim_end());
+                if let Err(e) = crate::bounded::write_replacing(path, text.as_bytes()) {
                     eprintln!("threadlint: error: cannot write {}: {e}", path.display());
                     return Err(EXIT_ERROR);
                 }

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub(crate) mod analysis;
+pub(crate) mod bounded;
 pub(crate) mod cache;
 pub mod cli;
 pub mod config;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 /// The stages in the order the data flows. Modules on one line share a rank.
 const STAGES: &[&[&str]] = &[
-    &["diagnostic"],
+    &["diagnostic", "bounded"],
     &["config"],
     &["discover"],
     &["cache"],

@@ -491,9 +491,12 @@ impl<'g, 's> Analysis<'g, 's> {
     pub fn source_text(&self, file: usize, loc: Loc) -> String {
         let mut cache = self.sources.lock().unwrap_or_else(|e| e.into_inner());
         let lines = cache.entry(file).or_insert_with(|| {
-            std::fs::read_to_string(&self.gr.ix.parsed.files[file].path)
-                .map(|t| t.lines().map(String::from).collect())
-                .unwrap_or_default()
+            crate::bounded::read_text(
+                &self.gr.ix.parsed.files[file].path,
+                crate::bounded::Kind::Source,
+            )
+            .map(|t| t.lines().map(String::from).collect())
+            .unwrap_or_default()
         });
         let Some(line) = lines.get(loc.line.saturating_sub(1) as usize) else {
             return String::new();

@@ -114,7 +114,9 @@ impl Stamp {
         if !meta.is_file() || m.len != self.meta.len {
             return false;
         }
-        self.meta_holds(&m) || fs::read(path).is_ok_and(|b| content_hash(&b) == self.hash)
+        self.meta_holds(&m)
+            || crate::bounded::read(path, crate::bounded::Kind::Source)
+                .is_ok_and(|b| content_hash(&b) == self.hash)
     }
 }
 
@@ -160,8 +162,9 @@ impl CacheDir {
     pub fn new(root: &Path, explicit: Option<&Path>) -> Option<CacheDir> {
         let dir = match explicit {
             Some(d) => {
-                let ours = fs::read_to_string(d.join("CACHEDIR.TAG"))
-                    .is_ok_and(|t| t.contains("created by threadlint"));
+                let ours =
+                    crate::bounded::read_text(&d.join("CACHEDIR.TAG"), crate::bounded::Kind::Cache)
+                        .is_ok_and(|t| t.contains("created by threadlint"));
                 let empty = fs::read_dir(d).map_or(true, |mut e| e.next().is_none());
                 if ours || empty {
                     d.to_path_buf()
@@ -205,8 +208,15 @@ impl CacheDir {
         Some(h.finish() | 1)
     }
 
+    /// The payload of `name`, when it is a regular file (never a symlink) of plausible size
+    /// whose checksum holds; anything else is a miss (and is rewritten by the next write).
     pub(crate) fn read(&self, name: &str) -> Option<Vec<u8>> {
-        fs::read(self.dir.join(name)).ok()
+        let mut bytes =
+            crate::bounded::read(&self.dir.join(name), crate::bounded::Kind::Cache).ok()?;
+        let at = bytes.len().checked_sub(CHECKSUM_LEN)?;
+        let stored = u64::from_le_bytes(bytes[at..].try_into().ok()?);
+        bytes.truncate(at);
+        (checksum(&bytes) == stored).then_some(bytes)
     }
 
     /// Write `name` atomically with what `fill` writes, given the salt for this folder.
@@ -244,7 +254,15 @@ impl CacheDir {
         };
         drop(tagging);
         let salt = salt(identity, parts);
-        self.put(name, |w| fill(salt, w))
+        self.put(name, |w| {
+            let mut hashing = Checksummed {
+                inner: w,
+                hasher: xxhash_rust::xxh3::Xxh3::new(),
+            };
+            fill(salt, &mut hashing)?;
+            let sum = hashing.hasher.digest();
+            w.write_all(&sum.to_le_bytes())
+        })
     }
 
     /// Create a new temporary file (never following a symlink), let `fill` write it, and rename
@@ -278,6 +296,30 @@ impl CacheDir {
     /// The salt stored data must carry to be read back from this folder.
     pub(crate) fn read_salt(&self, parts: &[&str]) -> Option<u64> {
         self.identity().map(|id| salt(id, parts))
+    }
+}
+
+/// Every cache file ends with an xxh3-64 checksum of what precedes it (little-endian).
+const CHECKSUM_LEN: usize = 8;
+
+fn checksum(bytes: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(bytes)
+}
+
+/// A writer that hashes what passes through it.
+struct Checksummed<'w> {
+    inner: &'w mut dyn Write,
+    hasher: xxhash_rust::xxh3::Xxh3,
+}
+
+impl Write for Checksummed<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 

@@ -93,10 +93,11 @@ pub fn load(root: &Path, explicit: Option<&Path>) -> Result<LoadedConfig, Diag> 
         None => vec![root.join("threadlint.toml"), root.join(".threadlint.toml")],
     };
     for path in candidates {
-        if !path.is_file() && explicit.is_none() {
+        // A symlink counts as present (and is refused below, never read).
+        if std::fs::symlink_metadata(&path).is_err() && explicit.is_none() {
             continue;
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let text = crate::bounded::read_text(&path, crate::bounded::Kind::Config).map_err(|e| {
             Diag::new(
                 Severity::Error,
                 "config",
@@ -112,7 +113,7 @@ pub fn load(root: &Path, explicit: Option<&Path>) -> Result<LoadedConfig, Diag> 
         });
     }
     let manifest = root.join("Cargo.toml");
-    if let Ok(text) = std::fs::read_to_string(&manifest) {
+    if let Ok(text) = crate::bounded::read_text(&manifest, crate::bounded::Kind::Manifest) {
         if let Ok(table) = text.parse::<toml::Table>() {
             for section in ["workspace", "package"] {
                 let meta = table

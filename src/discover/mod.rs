@@ -221,7 +221,7 @@ pub fn discover(paths: &[PathBuf], opts: &DiscoverOptions) -> Result<Project, Di
 }
 
 fn read_manifest(path: &Path, diags: &mut Vec<Diag>) -> Option<toml::Value> {
-    let text = match fs::read_to_string(path) {
+    let text = match crate::bounded::read_text(path, crate::bounded::Kind::Manifest) {
         Ok(t) => t,
         Err(e) => {
             diags.push(Diag::new(

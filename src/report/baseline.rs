@@ -38,11 +38,12 @@ pub fn write(path: &Path, findings: &[Finding], src: &Sources) -> Result<(), Str
             .collect(),
     };
     let text = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
-    std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
+    crate::bounded::write_replacing(path, (text + "\n").as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 pub fn read(path: &Path) -> Result<Baseline, String> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::bounded::read_text(path, crate::bounded::Kind::Baseline)
         .map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
     let file: File = serde_json::from_str(&text).map_err(|e| {
         format!(

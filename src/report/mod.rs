@@ -493,7 +493,7 @@ pub fn human_miette(findings: &[Finding], src: &Sources, color: bool) -> String 
             .or_insert_with(|| {
                 src.files
                     .get(f.file)
-                    .and_then(|p| std::fs::read_to_string(p).ok())
+                    .and_then(|p| crate::bounded::read_text(p, crate::bounded::Kind::Source).ok())
                     .unwrap_or_default()
             })
             .clone();

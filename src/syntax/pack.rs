@@ -138,7 +138,11 @@ impl FileCache {
                 }
             }
         }
-        let bytes = fs::read(path).map_err(Miss::Io)?;
+        let bytes =
+            crate::bounded::read(path, crate::bounded::Kind::Source).map_err(|e| match e {
+                crate::bounded::ReadError::Io(e) => Miss::Io(e),
+                other => Miss::Io(std::io::Error::other(other.to_string())),
+            })?;
         let stamp = Stamp::new(meta, &bytes);
         if let Some((old_stamp, data)) = old {
             if old_stamp.hash == stamp.hash && old_stamp.meta.len == stamp.meta.len {

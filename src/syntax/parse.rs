@@ -292,6 +292,15 @@ impl Reader<'_> {
         Some(real)
     }
 
+    /// A file (as written) under none of the workspace's folders.
+    fn outside(&self, path: &Path) -> bool {
+        let abs = crate::bounded::lexical_absolute(path);
+        !self
+            .inside
+            .iter()
+            .any(|(d, real)| abs.starts_with(d) || abs.starts_with(real))
+    }
+
     fn is_file(&self, path: &Path) -> bool {
         remembered(&self.is_file, path, |p| p.is_file())
     }
@@ -335,6 +344,17 @@ fn load_file(path: &Path, reader: &Reader) -> FileResult {
             ),
         );
     }
+    // A `#[path]` or `[lib] path` that leaves the workspace names a file that is not the
+    // project's: a diagnostic, never a source whose text could be quoted.
+    if !reader.follow_symlinks && reader.outside(path) {
+        return fail(
+            "outside",
+            "outside the workspace; not read (`--follow-symlinks` reads files outside it)".into(),
+        );
+    }
+    if crate::bounded::is_special(path) {
+        return fail("io", crate::bounded::ReadError::Special.to_string());
+    }
     let meta = match fs::metadata(path) {
         Ok(m) => m,
         Err(e) => return io_error(e),
@@ -343,16 +363,23 @@ fn load_file(path: &Path, reader: &Reader) -> FileResult {
     if !meta.is_file() {
         return fail("io", "not a regular file; skipped".into());
     }
+    let cap = crate::bounded::Kind::Source.cap();
+    if meta.len() > cap {
+        return fail(
+            "too-large",
+            crate::bounded::ReadError::TooLarge { cap }.to_string(),
+        );
+    }
     let (bytes, stamp) = match cache.map(|c| c.get(path, &meta)) {
         Some(Ok((data, stamp))) => return FileResult::read(data, stamp),
         Some(Err(Miss::Io(e))) => return io_error(e),
         Some(Err(Miss::Parse(bytes, stamp))) => (bytes, stamp),
-        None => match fs::read(path) {
+        None => match crate::bounded::read(path, crate::bounded::Kind::Source) {
             Ok(bytes) => {
                 let stamp = Stamp::new(&meta, &bytes);
                 (bytes, stamp)
             }
-            Err(e) => return io_error(e),
+            Err(e) => return fail("io", format!("cannot read file: {e}")),
         },
     };
     let (summary, diags) = if CONTAIN_PANICS.load(Relaxed) {
@@ -838,10 +865,11 @@ pub fn parse_project(
     follow_symlinks: bool,
 ) -> Parsed {
     let roots: Vec<PathBuf> = project.crates.iter().map(|c| c.root.clone()).collect();
+    // The workspace's folders: its root and its packages' folders (a path dependency is the
+    // project's own code). A crate root or `#[path]` outside them does not widen them (SPEC §11),
+    // so `[lib] path = "/etc/x"` cannot make `/etc` "inside".
     let inside = std::iter::once(&project.root)
         .chain(project.packages.iter().map(|p| &p.dir))
-        .map(PathBuf::as_path)
-        .chain(project.crates.iter().filter_map(|c| c.root.parent()))
         .filter_map(|d| Some((absolute(d), fs::canonicalize(d).ok()?)))
         .collect();
     let reader = Reader {
