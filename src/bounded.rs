@@ -185,7 +185,7 @@ pub fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
     if fs::metadata(path).is_ok_and(|m| m.is_dir()) {
         return Err(std::io::Error::new(
-            std::io::ErrorKind::IsADirectory,
+            std::io::ErrorKind::InvalidInput,
             "is a folder",
         ));
     }
