@@ -200,6 +200,9 @@ fn discard<T>(v: T) {
     }
 }
 
+/// The reader of stdout went away (`| head`): exit as a process killed by SIGPIPE would.
+const EXIT_BROKEN_PIPE: i32 = 141;
+
 /// [`run`] on a thread with a large stack (the main thread's is small and fixed), for a process
 /// that exits when it returns.
 pub fn run_on_big_stack(args: Vec<std::ffi::OsString>) -> i32 {
@@ -213,9 +216,17 @@ pub fn run_on_big_stack(args: Vec<std::ffi::OsString>) -> i32 {
         .spawn(move || run(args));
     match worker {
         Ok(handle) => handle.join().unwrap_or_else(|payload| {
+            let message = crate::syntax::parse::panic_message(&*payload);
+            // `println!` fails this way when stdout goes away: not a bug of threadlint.
+            if let Some(cause) = message.strip_prefix("failed printing to stdout: ") {
+                if cause.contains("Broken pipe") {
+                    return EXIT_BROKEN_PIPE;
+                }
+                eprintln!("threadlint: error: cannot write the report: {cause}");
+                return EXIT_ERROR;
+            }
             eprintln!(
-                "threadlint: internal error: {} (a bug: please report it with the input that caused it)",
-                crate::syntax::parse::panic_message(&*payload)
+                "threadlint: internal error: {message} (a bug: please report it with the input that caused it)"
             );
             EXIT_ERROR
         }),
@@ -274,10 +285,20 @@ fn error(msg: impl std::fmt::Display) -> i32 {
 }
 
 /// Problems with the input (manifests, then files), in a stable order, on stderr.
+/// `check --format github`: diagnostics on stderr are workflow commands too, so no raw line
+/// of the log can start with `::`.
+static GITHUB_DIAGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn print_diags(root: &std::path::Path, project: &[crate::Diag], files: &[crate::Diag]) {
+    let github = GITHUB_DIAGS.load(std::sync::atomic::Ordering::Relaxed);
     let mut err = std::io::stderr().lock();
     for d in crate::diagnostic::sorted(project, files) {
-        let _ = writeln!(err, "{}", d.render(root));
+        let line = if github {
+            d.render_github(root)
+        } else {
+            d.render(root)
+        };
+        let _ = writeln!(err, "{line}");
     }
 }
 
@@ -458,6 +479,10 @@ fn findings_of(
 }
 
 fn check(args: CheckArgs) -> i32 {
+    GITHUB_DIAGS.store(
+        args.format == CheckFormat::Github,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     for code in args.select.iter().chain(args.ignore.iter()) {
         if crate::rules::rule(code).is_none() {
             return error(format!("unknown rule `{code}` (see `threadlint rules`)"));

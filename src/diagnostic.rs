@@ -71,25 +71,80 @@ impl Diag {
             Severity::Warning => "warning",
             Severity::Error => "error",
         };
+        let message = escape_controls(&self.message);
         match self.loc {
             Some(l) => format!(
-                "{file}:{}:{}: {sev}[{}]: {}",
-                l.line, l.col, self.kind, self.message
+                "{file}:{}:{}: {sev}[{}]: {message}",
+                l.line, l.col, self.kind
             ),
-            None => format!("{file}: {sev}[{}]: {}", self.kind, self.message),
+            None => format!("{file}: {sev}[{}]: {message}", self.kind),
         }
+    }
+
+    /// The diagnostic as a GitHub workflow command (`::error file=…::…`), every part escaped.
+    pub fn render_github(&self, root: &Path) -> String {
+        let data = |s: &str| {
+            s.replace('%', "%25")
+                .replace('\r', "%0D")
+                .replace('\n', "%0A")
+        };
+        let prop = |s: &str| data(s).replace(':', "%3A").replace(',', "%2C");
+        let cmd = match self.severity {
+            Severity::Note => "notice",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        let at = self
+            .loc
+            .map(|l| format!(",line={},col={}", l.line, l.col))
+            .unwrap_or_default();
+        format!(
+            "::{cmd} file={}{at},title={}::{}",
+            prop(&display_path(&self.file, root)),
+            prop(&format!("threadlint {}", self.kind)),
+            data(&escape_controls(&self.message))
+        )
     }
 }
 
-/// A path relative to `root` when it is inside it, else as given; always with `/`.
+/// A path relative to `root` when it is inside it, else as given; always with `/`, and with
+/// control characters escaped ([`escape_controls`]).
 pub fn display_path(p: &Path, root: &Path) -> String {
     let rel = p.strip_prefix(root).unwrap_or(p);
     let s = rel.to_string_lossy().replace('\\', "/");
     if s.is_empty() {
         ".".into()
     } else {
-        s
+        escape_controls(&s)
     }
+}
+
+/// Text from the analyzed code (a file name, a quoted call) made safe to print: control
+/// characters (C0, DEL, C1: newlines, ESC, BEL …), line and paragraph separators and bidi
+/// controls become `\u{…}`, so no output line can be forged (`::stop-commands::`) and no escape
+/// sequence reaches a terminal.
+pub fn escape_controls(s: &str) -> String {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+            )
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if !s.chars().any(unsafe_char) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The point at a byte offset in `text`.
@@ -119,4 +174,57 @@ pub fn sorted<'d>(project: &'d [Diag], files: &'d [Diag]) -> Vec<&'d Diag> {
     let mut d: Vec<&Diag> = project.iter().chain(files).collect();
     d.sort_by(|a, b| (&a.file, a.loc).cmp(&(&b.file, b.loc)));
     d
+}
+
+/// A whole source text made safe to quote in a terminal snippet, keeping its lines and every
+/// character's column: each control character but newline and tab becomes one visible
+/// character (`␛` for ESC, `␍` for CR, `�` for the rest and for bidi controls).
+pub fn visible_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(
+                c,
+                '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+            )
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if !text.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| match c {
+            c if !bad(c) => c,
+            c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+            '\u{7f}' => '\u{2421}',
+            _ => '\u{fffd}',
+        })
+        .collect::<String>()
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_are_escaped() {
+        assert_eq!(
+            escape_controls("a\nb\x1b[2J\u{202e}c"),
+            "a\\u{a}b\\u{1b}[2J\\u{202e}c"
+        );
+        assert_eq!(escape_controls("plain `x` → y"), "plain `x` → y");
+        assert_eq!(visible_controls("a\x1b]0\x07\nb\tc"), "a␛]0␇\nb\tc");
+        let d = Diag::new(
+            Severity::Error,
+            "parse-error",
+            "x\n::stop-commands::pwn\n.rs",
+            None,
+            "m",
+        );
+        assert!(!d.render(Path::new("/")).contains('\n'));
+        assert!(d
+            .render_github(Path::new("/"))
+            .starts_with("::error file=x\\u{a}%3A%3Astop"));
+    }
 }

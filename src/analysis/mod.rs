@@ -510,7 +510,7 @@ impl<'g, 's> Analysis<'g, 's> {
         } else {
             line.chars().skip(start).collect::<String>() + " …"
         };
-        let text = text.trim().to_string();
+        let text = crate::diagnostic::escape_controls(text.trim());
         if text.chars().count() > 90 {
             text.chars().take(87).collect::<String>() + "…"
         } else {

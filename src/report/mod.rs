@@ -42,7 +42,18 @@ impl Sources {
         if !s.starts_with('/') {
             s.insert(0, '/');
         }
-        format!("file://{s}")
+        format!("file://{}", uri_path(&s))
+    }
+
+    /// A file's SARIF `uri`: its path relative to the root, percent-encoded.
+    pub fn uri(&self, file: usize) -> String {
+        self.files
+            .get(file)
+            .map(|p| {
+                let rel = p.strip_prefix(&self.root).unwrap_or(p);
+                uri_path(&rel.to_string_lossy().replace('\\', "/"))
+            })
+            .unwrap_or_default()
     }
 
     pub fn display(&self, file: usize) -> String {
@@ -51,6 +62,20 @@ impl Sources {
             .map(|p| display_path(p, &self.root))
             .unwrap_or_default()
     }
+}
+
+/// A path as a URI path (RFC 3986): every byte but the unreserved characters and `/` is
+/// percent-encoded (`my tool#1 50%.rs` → `my%20tool%231%2050%25.rs`).
+pub fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 pub fn concise(findings: &[Finding], src: &Sources) -> String {
@@ -236,7 +261,7 @@ pub fn sarif(findings: &[Finding], src: &Sources) -> String {
     let location = |file: usize, loc: crate::syntax::summary::Loc, message: Option<&str>| {
         let mut v = json!({
             "physicalLocation": {
-                "artifactLocation": { "uri": src.display(file), "uriBaseId": "%SRCROOT%" },
+                "artifactLocation": { "uri": src.uri(file), "uriBaseId": "%SRCROOT%" },
                 "region": {
                     "startLine": loc.line.max(1),
                     "startColumn": loc.col.max(1),
@@ -494,6 +519,7 @@ pub fn human_miette(findings: &[Finding], src: &Sources, color: bool) -> String 
                 src.files
                     .get(f.file)
                     .and_then(|p| crate::bounded::read_text(p, crate::bounded::Kind::Source).ok())
+                    .map(|t| crate::diagnostic::visible_controls(&t).into_owned())
                     .unwrap_or_default()
             })
             .clone();

@@ -137,6 +137,31 @@ fn graph(chains: &[Chain]) -> (Vec<usize>, Vec<(usize, usize, Mark)>) {
     (nodes, edges)
 }
 
+/// Text for a mermaid label: HTML-escaped with mermaid's entity codes (`<CodeRunner as Tool>::call`
+/// stays text, not a tag), on one line.
+fn mermaid_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("#amp;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '"' => out.push_str("#quot;"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text for a dot label inside `"…"`: backslashes, quotes and line breaks escaped.
+fn dot_text(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+        .replace('\r', "")
+}
+
 pub fn mermaid(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
     let (nodes, edges) = graph(chains);
     let mut s = String::from("flowchart LR\n");
@@ -149,7 +174,11 @@ pub fn mermaid(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
         } else {
             ("[", "]")
         };
-        let text = format!("{name}<br/><small>{at}</small>").replace('"', "'");
+        let text = format!(
+            "{}<br/><small>{}</small>",
+            mermaid_text(&name),
+            mermaid_text(&at)
+        );
         let _ = writeln!(s, "    n{n}{}\"{text}\"{}", shape.0, shape.1);
     }
     for (from, to, m) in &edges {
@@ -185,8 +214,8 @@ pub fn dot(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
         let _ = writeln!(
             s,
             "  n{n} [label=\"{}\\n{}\"{shape}];",
-            name.replace('"', "\\\""),
-            at
+            dot_text(&name),
+            dot_text(&at)
         );
     }
     for (from, to, m) in &edges {
