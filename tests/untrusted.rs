@@ -1,0 +1,205 @@
+//! What a stranger's pull request can commit, and what threadlint must still do (SPEC §11, the
+//! probe in `../shared/untrusted/`): symlinked or special config, manifests and cache files are
+//! refused without quoting them; `#[path]` out of the workspace is a diagnostic; `-o` replaces a
+//! planted symlink; a damaged cache never changes a result; injected names cannot forge output.
+//! Each test also checks that the good file's findings survive.
+
+#![cfg(unix)]
+
+use std::os::unix::fs::symlink;
+use std::path::Path;
+
+use assert_cmd::Command;
+
+const LIB: &str = "#[threadlint_macros::tool]\npub fn tool_t(q: u32) -> u32 { q }\n#[threadlint_macros::entry]\npub fn entry_e(ws: u32) { tool_t(1); }\npub struct ThreadContext { pub thread_id: String }\n";
+
+/// A one-file crate with one TP005 and one TP006.
+fn krate() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/lib.rs"), LIB).unwrap();
+    dir
+}
+
+/// `check` in `format`: exit status, stdout, stderr.
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("threadlint")
+        .unwrap()
+        .current_dir(dir)
+        .arg("check")
+        .args(args)
+        .env("MY_CI_SECRET", "ghp_MARKER")
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn both_findings(stdout: &str) {
+    assert!(
+        stdout.contains("TP005") && stdout.contains("TP006"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_symlinked_config_is_refused_and_never_quoted() {
+    let dir = krate();
+    symlink("/proc/self/environ", dir.path().join("threadlint.toml")).unwrap();
+    let (rc, out, err) = run(dir.path(), &["--no-cache"]);
+    assert_eq!(rc, 2, "{out}{err}");
+    assert!(err.contains("symlink"), "{err}");
+    assert!(!format!("{out}{err}").contains("ghp_MARKER"));
+}
+
+#[test]
+fn special_and_outside_sources_are_diagnostics() {
+    let dir = krate();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("private.rs"),
+        "const KEY: &str = \"sk_live_MARKER\";\n#[threadlint_macros::tool]\npub fn secret_tool(q: u32) -> u32 { q }\n#[threadlint_macros::entry]\npub fn secret_entry(ws: u32) { secret_tool(1); }\n",
+    )
+    .unwrap();
+    let lib = format!(
+        "{LIB}#[path = \"/proc/self/pagemap\"] mod pm;\n#[path = \"/dev/zero\"] mod z;\n#[path = \"{}\"] mod p;\n",
+        outside.path().join("private.rs").display()
+    );
+    std::fs::write(dir.path().join("src/lib.rs"), lib).unwrap();
+    let (_, out, err) = run(dir.path(), &["--no-cache", "--color", "never"]);
+    both_findings(&out);
+    assert!(err.contains("outside the workspace"), "{err}");
+    assert!(!format!("{out}{err}").contains("sk_live_MARKER"));
+    assert!(!out.contains("secret"), "{out}");
+}
+
+#[test]
+fn planted_manifests_and_cache_files_are_not_read() {
+    let dir = krate();
+    // A path dependency whose manifest is a symlink to an endless device.
+    std::fs::create_dir_all(dir.path().join("evil")).unwrap();
+    symlink("/dev/zero", dir.path().join("evil/Cargo.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\nevil = { path = \"evil\" }\n[workspace]\n",
+    )
+    .unwrap();
+    // A committed cache folder whose files lead to /dev/zero.
+    let cache = dir.path().join("target/threadlint");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::write(cache.join("CACHEDIR.TAG"), "created by threadlint\n").unwrap();
+    symlink("/dev/zero", cache.join("run.bin")).unwrap();
+    symlink("/dev/zero", cache.join("files.bin")).unwrap();
+    let (_, out, err) = run(dir.path(), &[]);
+    both_findings(&out);
+    assert!(err.contains("manifest is a symlink"), "{err}");
+}
+
+#[test]
+fn output_replaces_a_planted_symlink() {
+    let dir = krate();
+    let victim = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(victim.path(), "precious").unwrap();
+    symlink(victim.path(), dir.path().join("report.sarif")).unwrap();
+    symlink(victim.path(), dir.path().join("base.json")).unwrap();
+    let (_, out, _) = run(
+        dir.path(),
+        &["--no-cache", "--format", "sarif", "-o", "report.sarif"],
+    );
+    assert!(out.contains("Report written"), "{out}");
+    let (rc, _, _) = run(dir.path(), &["--no-cache", "--write-baseline", "base.json"]);
+    assert_eq!(rc, 0);
+    assert_eq!(std::fs::read_to_string(victim.path()).unwrap(), "precious");
+    let sarif = std::fs::read_to_string(dir.path().join("report.sarif")).unwrap();
+    assert!(sarif.contains("TP005"));
+}
+
+#[test]
+fn every_flipped_byte_of_a_cache_is_caught() {
+    let dir = krate();
+    let (_, cold, _) = run(dir.path(), &["--no-cache", "--format", "concise"]);
+    both_findings(&cold);
+    // Older than the two-second window, so the cache is trusted by metadata.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(10);
+    std::fs::File::options()
+        .write(true)
+        .open(dir.path().join("src/lib.rs"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let (_, first, _) = run(dir.path(), &["--format", "concise"]);
+    assert_eq!(first, cold);
+    let cache = dir.path().join("target/threadlint");
+    for name in ["run.bin", "files.bin"] {
+        let good = std::fs::read(cache.join(name)).unwrap();
+        for i in 0..good.len() {
+            let mut bad = good.clone();
+            bad[i] ^= 0x10;
+            std::fs::write(cache.join(name), &bad).unwrap();
+            let (_, warm, _) = run(dir.path(), &["--format", "concise"]);
+            assert_eq!(warm, cold, "{name}: byte {i} flipped changed the result");
+            std::fs::write(cache.join(name), &good).unwrap();
+        }
+    }
+}
+
+#[test]
+fn injected_names_cannot_forge_output() {
+    let dir = krate();
+    std::fs::create_dir_all(dir.path().join("src/bin")).unwrap();
+    std::fs::write(
+        dir.path().join("src/bin/x\n::stop-commands::pwn\n.rs"),
+        "fn main( {\n",
+    )
+    .unwrap();
+    let lib = format!(
+        "{LIB}pub fn mid(q: u32, _s: &str) {{ tool_t(q); }}\n#[threadlint_macros::entry]\npub fn entry2(ws: u32, thread_id: String) {{ mid(1, \"\x1b]0;owned\x07\x1b[2J\"); }}\n"
+    );
+    std::fs::write(dir.path().join("src/lib.rs"), lib).unwrap();
+    for format in ["human", "concise", "github", "json", "sarif"] {
+        let (_, out, err) = run(
+            dir.path(),
+            &["--no-cache", "--color", "never", "--format", format],
+        );
+        both_findings(&out);
+        let all = format!("{out}{err}");
+        assert!(!all.contains('\x1b'), "{format}: raw ESC");
+        assert!(
+            !all.lines().any(|l| l.starts_with("::stop-commands")),
+            "{format}: forged command"
+        );
+        if format == "github" {
+            assert!(
+                all.lines().all(|l| l.starts_with("::")),
+                "every github line is an annotation: {all}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_closed_pipe_is_a_quiet_end() {
+    let dir = krate();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("threadlint"))
+        .args(["check", "--no-cache"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the report is written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("internal error"), "{err}");
+    assert_eq!(out.status.code(), Some(141), "{err}");
+}
