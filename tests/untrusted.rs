@@ -203,3 +203,35 @@ fn a_closed_pipe_is_a_quiet_end() {
     assert!(!err.contains("internal error"), "{err}");
     assert_eq!(out.status.code(), Some(141), "{err}");
 }
+
+#[test]
+fn member_globs_stay_in_the_workspace_and_end() {
+    let dir = krate();
+    let ws = dir.path();
+    // The crate becomes member `m` of a workspace with a symlink loop and escaping patterns.
+    std::fs::create_dir_all(ws.join("m")).unwrap();
+    std::fs::rename(ws.join("src"), ws.join("m/src")).unwrap();
+    std::fs::write(
+        ws.join("m/Cargo.toml"),
+        "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(ws.join("loop")).unwrap();
+    symlink(".", ws.join("loop/a")).unwrap();
+    symlink(".", ws.join("loop/b")).unwrap();
+    std::fs::write(
+        ws.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"m\", \"loop/**\", \"/**\", \"../*\"]\nexclude = [\"loop/**\"]\n",
+    )
+    .unwrap();
+    let (_, out, err) = run(ws, &["--no-cache", "--format", "concise"]);
+    both_findings(&out);
+    assert!(
+        err.contains("workspace pattern `/**` leaves the workspace"),
+        "{err}"
+    );
+    assert!(
+        err.contains("workspace pattern `../*` leaves the workspace"),
+        "{err}"
+    );
+}

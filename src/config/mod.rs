@@ -85,6 +85,42 @@ fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Diag {
     )
 }
 
+/// Every `[rules]` key is a rule code and every value a level (SPEC §6): a typo is an error
+/// pointing at the key, not a setting silently ignored.
+fn check_rule_levels(config: &Config, path: &Path, text: Option<&str>) -> Result<(), Diag> {
+    for (code, level) in &config.rules {
+        let known = threadlint_codes::Code::parse(code);
+        let problem = if !matches!(known, Some(c) if c.as_str() == code) {
+            match known {
+                Some(c) => format!("`{code}`: rule codes are written `{c}`"),
+                None => format!("`{code}` is not a rule code (see `threadlint rules`)"),
+            }
+        } else if !matches!(level.as_str(), "allow" | "note" | "warning" | "error") {
+            format!("`{code} = \"{level}\"`: the level is one of allow, note, warning, error")
+        } else {
+            continue;
+        };
+        let loc = text.and_then(|t| {
+            t.lines()
+                .scan(0usize, |at, l| {
+                    let start = *at;
+                    *at += l.len() + 1;
+                    Some((start, l))
+                })
+                .find(|(_, l)| l.trim_start().starts_with(code.as_str()))
+                .map(|(start, l)| point_at(t, start + (l.len() - l.trim_start().len())))
+        });
+        return Err(Diag::new(
+            Severity::Error,
+            "config",
+            path,
+            loc,
+            format!("invalid threadlint configuration: {problem}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Find and read the configuration of a workspace rooted at `root`: `threadlint.toml`,
 /// `.threadlint.toml`, then `[workspace.metadata.threadlint]` / `[package.metadata.threadlint]`.
 pub fn load(root: &Path, explicit: Option<&Path>) -> Result<LoadedConfig, Diag> {
@@ -107,6 +143,7 @@ pub fn load(root: &Path, explicit: Option<&Path>) -> Result<LoadedConfig, Diag> 
             )
         })?;
         let config: Config = toml::from_str(&text).map_err(|e| toml_error(&path, &text, &e))?;
+        check_rule_levels(&config, &path, Some(&text))?;
         return Ok(LoadedConfig {
             config,
             source: Some(path),
@@ -134,6 +171,7 @@ pub fn load(root: &Path, explicit: Option<&Path>) -> Result<LoadedConfig, Diag> 
                                 ),
                             )
                         })?;
+                    check_rule_levels(&config, &manifest, None)?;
                     return Ok(LoadedConfig {
                         config,
                         source: Some(manifest),

@@ -250,22 +250,106 @@ fn read_manifest(path: &Path, diags: &mut Vec<Diag>) -> Option<toml::Value> {
     }
 }
 
+/// At most this many folders are looked at for one member or exclude pattern.
+const GLOB_VISIT_LIMIT: usize = 100_000;
+
+/// The folders under `root` that a workspace `members`/`exclude` pattern names.
 fn glob_dirs(root: &Path, pattern: &str) -> Vec<PathBuf> {
-    let full = root.join(pattern);
-    let Some(pat) = full.to_str() else {
-        return Vec::new();
-    };
+    glob_dirs_checked(root, pattern).0
+}
+
+/// [`glob_dirs`], and why the pattern was refused or cut short. The match never leaves the
+/// workspace: an absolute pattern or one with `..` is refused, and the folders are walked without
+/// following symlinks, at most [`GLOB_VISIT_LIMIT`] of them.
+fn glob_dirs_checked(root: &Path, pattern: &str) -> (Vec<PathBuf>, Option<String>) {
+    let rel = Path::new(pattern);
+    if rel.is_absolute()
+        || rel.components().any(|c| {
+            matches!(
+                c,
+                std::path::Component::ParentDir | std::path::Component::Prefix(_)
+            )
+        })
+    {
+        return (
+            Vec::new(),
+            Some(format!(
+                "workspace pattern `{}` leaves the workspace; ignored",
+                crate::diagnostic::escape_controls(pattern)
+            )),
+        );
+    }
     if !pattern.contains(['*', '?', '[']) {
-        return vec![normalize(&full)];
+        return (vec![normalize(&root.join(pattern))], None);
     }
-    match glob::glob(pat) {
-        Ok(paths) => paths
-            .filter_map(Result::ok)
-            .filter(|p| p.is_dir())
-            .map(|p| normalize(&p))
-            .collect(),
-        Err(_) => Vec::new(),
+    let opts = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+    let Ok(pat) = glob::Pattern::new(pattern.trim_end_matches('/')) else {
+        return (
+            Vec::new(),
+            Some(format!(
+                "workspace pattern `{}` is not a valid glob; ignored",
+                crate::diagnostic::escape_controls(pattern)
+            )),
+        );
+    };
+    // Walk from the pattern's literal prefix, only as deep as it can match.
+    let parts: Vec<&str> = pattern
+        .trim_end_matches('/')
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let literal = parts
+        .iter()
+        .take_while(|p| !p.contains(['*', '?', '[']))
+        .count();
+    let max_depth = if parts.iter().any(|p| p.contains("**")) {
+        64
+    } else {
+        parts.len() - literal
+    };
+    let start: PathBuf = parts[..literal].iter().collect();
+    let mut out = Vec::new();
+    let mut visited = 0usize;
+    let mut stack = vec![(start, 0usize)];
+    while let Some((dir, depth)) = stack.pop() {
+        if depth >= max_depth {
+            continue;
+        }
+        let Ok(entries) = fs::read_dir(root.join(&dir)) else {
+            continue;
+        };
+        let mut children: Vec<PathBuf> = Vec::new();
+        for e in entries.flatten() {
+            // `file_type` does not follow symlinks: a symlinked folder is never entered.
+            if !e.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            visited += 1;
+            if visited > GLOB_VISIT_LIMIT {
+                return (
+                    out,
+                    Some(format!(
+                        "workspace pattern `{}` visited more than {GLOB_VISIT_LIMIT} folders; the rest is ignored",
+                        crate::diagnostic::escape_controls(pattern)
+                    )),
+                );
+            }
+            children.push(dir.join(e.file_name()));
+        }
+        children.sort();
+        for c in children.into_iter().rev() {
+            if pat.matches_path_with(&c, opts) {
+                out.push(normalize(&root.join(&c)));
+            }
+            stack.push((c, depth + 1));
+        }
     }
+    out.sort();
+    (out, None)
 }
 
 impl Loader<'_> {
@@ -370,7 +454,16 @@ impl Loader<'_> {
             })
             .unwrap_or_default();
         for pat in &patterns {
-            if glob_dirs(root, pat).is_empty() {
+            let (dirs, refused) = glob_dirs_checked(root, pat);
+            if let Some(why) = refused {
+                self.project.diags.push(Diag::new(
+                    Severity::Warning,
+                    "manifest",
+                    root.join("Cargo.toml"),
+                    None,
+                    why,
+                ));
+            } else if dirs.is_empty() {
                 self.project.diags.push(Diag::new(
                     Severity::Warning,
                     "manifest",
