@@ -95,6 +95,10 @@ impl fmt::Display for ReadError {
 
 /// `/proc/…`, `/sys/…`, `/dev/…`: pseudo-files that may never end or block.
 pub fn is_special(path: &Path) -> bool {
+    // A relative path without `..` stays under the current folder (the common case: no syscall).
+    if path.is_relative() && !path.components().any(|c| c == Component::ParentDir) {
+        return false;
+    }
     let abs = lexical_absolute(path);
     ["/proc", "/sys", "/dev"].iter().any(|p| abs.starts_with(p))
 }
@@ -152,7 +156,8 @@ pub fn read(path: &Path, kind: Kind) -> Result<Vec<u8>, ReadError> {
     if !opened.is_file() {
         return Err(ReadError::NotRegular);
     }
-    let mut bytes = Vec::with_capacity(opened.len().min(cap) as usize);
+    // One byte of room past the expected end, so reaching the end does not grow the buffer.
+    let mut bytes = Vec::with_capacity(opened.len().min(cap) as usize + 1);
     file.take(cap + 1)
         .read_to_end(&mut bytes)
         .map_err(ReadError::Io)?;

@@ -255,13 +255,18 @@ impl CacheDir {
         drop(tagging);
         let salt = salt(identity, parts);
         self.put(name, |w| {
-            let mut hashing = Checksummed {
-                inner: w,
-                hasher: xxhash_rust::xxh3::Xxh3::new(),
-            };
+            // Buffered in front of the hasher, so it hashes large blocks, not each small write.
+            let mut hashing = std::io::BufWriter::with_capacity(
+                1 << 16,
+                Checksummed {
+                    inner: w,
+                    hasher: xxhash_rust::xxh3::Xxh3::new(),
+                },
+            );
             fill(salt, &mut hashing)?;
-            let sum = hashing.hasher.digest();
-            w.write_all(&sum.to_le_bytes())
+            let inner = hashing.into_inner().map_err(|e| e.into_error())?;
+            let sum = inner.hasher.digest();
+            inner.inner.write_all(&sum.to_le_bytes())
         })
     }
 
