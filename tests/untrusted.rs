@@ -235,3 +235,41 @@ fn member_globs_stay_in_the_workspace_and_end() {
         "{err}"
     );
 }
+
+#[test]
+fn configuration_is_applied_or_refused_never_ignored() {
+    let dir = krate();
+    // `exclude` applies: the generated module is not analyzed, the rest is.
+    std::fs::create_dir_all(dir.path().join("src/gen")).unwrap();
+    std::fs::write(
+        dir.path().join("src/lib.rs"),
+        format!("{LIB}pub mod gen;\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("src/gen/mod.rs"), "mod x;\n").unwrap();
+    std::fs::write(
+        dir.path().join("src/gen/x.rs"),
+        "#[threadlint_macros::tool]\npub fn gen_tool(q: u32) -> u32 { q }\n#[threadlint_macros::entry]\npub fn gen_entry(ws: u32) { gen_tool(1); }\n",
+    )
+    .unwrap();
+    let (_, all, _) = run(dir.path(), &["--no-cache", "--format", "concise"]);
+    assert!(all.contains("gen_tool"), "{all}");
+    let config = dir.path().join("threadlint.toml");
+    std::fs::write(&config, "exclude = [\"src/gen/**\"]\n").unwrap();
+    let (rc, out, err) = run(dir.path(), &["--no-cache", "--format", "concise"]);
+    both_findings(&out);
+    assert!(!out.contains("gen_tool"), "{out}");
+    assert_eq!(rc, 1, "{out}{err}");
+    assert!(err.is_empty(), "{err}");
+    // Escaping patterns, unknown codes and levels are errors, with the key's line.
+    for (text, says) in [
+        ("exclude = [\"../x/**\"]\n", "exclude pattern `../x/**`"),
+        ("[rules]\nTP005 = \"Error\"\n", "threadlint.toml:2:1"),
+        ("[rules]\nTP999 = \"error\"\n", "`TP999`"),
+    ] {
+        std::fs::write(&config, text).unwrap();
+        let (rc, out, err) = run(dir.path(), &["--no-cache", "--format", "concise"]);
+        assert_eq!(rc, 2, "{text}: {out}{err}");
+        assert!(err.contains(says), "{text}: {err}");
+    }
+}

@@ -85,9 +85,45 @@ fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Diag {
     )
 }
 
+/// The configuration's `exclude` globs (relative to the workspace root; `**` crosses folders).
+/// Patterns are checked when the configuration is loaded, so none is dropped here silently.
+pub fn exclude_patterns(exclude: &[String]) -> Vec<glob::Pattern> {
+    exclude
+        .iter()
+        .filter_map(|p| glob::Pattern::new(p.trim_start_matches("./")).ok())
+        .collect()
+}
+
+/// Why an `exclude` pattern is refused: it is not a glob, or it leaves the workspace.
+fn exclude_problem(pattern: &str) -> Option<String> {
+    let path = Path::new(pattern);
+    if path.is_absolute()
+        || path
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Some(format!(
+            "exclude pattern `{pattern}` leaves the workspace (patterns are relative to its root)"
+        ));
+    }
+    glob::Pattern::new(pattern)
+        .err()
+        .map(|e| format!("exclude pattern `{pattern}` is not a valid glob: {}", e.msg))
+}
+
 /// Every `[rules]` key is a rule code and every value a level (SPEC §6): a typo is an error
 /// pointing at the key, not a setting silently ignored.
 fn check_rule_levels(config: &Config, path: &Path, text: Option<&str>) -> Result<(), Diag> {
+    if let Some(problem) = config.exclude.iter().find_map(|p| exclude_problem(p)) {
+        let loc = text.and_then(|t| t.find("exclude").map(|at| point_at(t, at)));
+        return Err(Diag::new(
+            Severity::Error,
+            "config",
+            path,
+            loc,
+            format!("invalid threadlint configuration: {problem}"),
+        ));
+    }
     for (code, level) in &config.rules {
         let known = threadlint_codes::Code::parse(code);
         let problem = if !matches!(known, Some(c) if c.as_str() == code) {

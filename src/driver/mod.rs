@@ -100,7 +100,7 @@ impl Loaded {
 pub fn load(paths: &[PathBuf], opts: &Options) -> Result<Loaded, DiscoverError> {
     let t0 = Instant::now();
     let project = discover(paths, opts)?;
-    let mut loaded = parse_project(project, opts);
+    let mut loaded = parse_project(project, opts, &[]);
     loaded.timings.discover_ms = ms(t0.elapsed()) - loaded.timings.parse_ms;
     Ok(loaded)
 }
@@ -115,8 +115,9 @@ pub fn discover(paths: &[PathBuf], opts: &Options) -> Result<Project, DiscoverEr
     )
 }
 
-/// Parse (or take from the cache) every file of a discovered project.
-pub fn parse_project(project: Project, opts: &Options) -> Loaded {
+/// Parse (or take from the cache) every file of a discovered project, but those the
+/// configuration's `exclude` patterns name.
+pub fn parse_project(project: Project, opts: &Options, exclude: &[String]) -> Loaded {
     let t0 = Instant::now();
     let lower = syntax::lower::LowerOptions {
         include_tests: opts.include_tests,
@@ -125,8 +126,14 @@ pub fn parse_project(project: Project, opts: &Options) -> Loaded {
         .cache
         .dir(&project.root)
         .map(|d| syntax::pack::FileCache::open(d, if opts.include_tests { "tests" } else { "" }));
-    let parsed =
-        syntax::parse::parse_project(&project, lower, cache.as_ref(), opts.follow_symlinks);
+    let exclude = crate::config::exclude_patterns(exclude);
+    let parsed = syntax::parse::parse_project(
+        &project,
+        lower,
+        cache.as_ref(),
+        opts.follow_symlinks,
+        &exclude,
+    );
     let t1 = Instant::now();
     let (cache_stats, cache_write) = match cache.map(syntax::pack::FileCache::save) {
         Some((stats, pending)) => (Some(stats), pending),
@@ -262,7 +269,7 @@ impl Session {
 
     /// Parse (or take from the cache) every file.
     pub fn load(self) -> (Loaded, LoadedConfig) {
-        let loaded = parse_project(self.project, &self.opts);
+        let loaded = parse_project(self.project, &self.opts, &self.config.config.exclude);
         (loaded, self.config)
     }
 }

@@ -255,6 +255,8 @@ fn parse_recovering(text: &str, skip_tests: bool) -> syn::Result<(syn::File, Vec
 pub struct Reader<'c> {
     pub opts: LowerOptions,
     pub cache: Option<&'c FileCache>,
+    /// The workspace root and the configuration's `exclude` patterns (none: `None`).
+    pub exclude: Option<(PathBuf, Vec<glob::Pattern>)>,
     /// The folders of the workspace and its packages, as written (absolute) and canonical.
     pub inside: Vec<(PathBuf, PathBuf)>,
     /// `--follow-symlinks`: read them wherever they lead.
@@ -290,6 +292,23 @@ impl Reader<'_> {
             return None;
         }
         Some(real)
+    }
+
+    /// The configuration excludes this file (`exclude = ["generated/**"]`).
+    fn excluded(&self, path: &Path) -> bool {
+        let Some((root, patterns)) = &self.exclude else {
+            return false;
+        };
+        let abs = absolute(path);
+        let Ok(rel) = abs.strip_prefix(root) else {
+            return false;
+        };
+        let opts = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: false,
+        };
+        patterns.iter().any(|p| p.matches_path_with(rel, opts))
     }
 
     /// A file (as written) under none of the workspace's folders.
@@ -343,6 +362,17 @@ fn load_file(path: &Path, reader: &Reader) -> FileResult {
                 real.display()
             ),
         );
+    }
+    // An excluded file is a module without items: not read, and not an error.
+    if reader.excluded(path) {
+        return FileResult {
+            summary: Some(std::sync::Arc::new(FileSummary {
+                modules: vec![Default::default()],
+                ..Default::default()
+            })),
+            diags: Vec::new(),
+            stamp: None,
+        };
     }
     // A `#[path]` or `[lib] path` that leaves the workspace names a file that is not the
     // project's: a diagnostic, never a source whose text could be quoted.
@@ -863,6 +893,7 @@ pub fn parse_project(
     opts: LowerOptions,
     cache: Option<&FileCache>,
     follow_symlinks: bool,
+    exclude: &[glob::Pattern],
 ) -> Parsed {
     let roots: Vec<PathBuf> = project.crates.iter().map(|c| c.root.clone()).collect();
     // The workspace's folders: its root and its packages' folders (a path dependency is the
@@ -875,6 +906,7 @@ pub fn parse_project(
     let reader = Reader {
         opts,
         cache,
+        exclude: (!exclude.is_empty()).then(|| (absolute(&project.root), exclude.to_vec())),
         inside,
         follow_symlinks,
         real_dirs: Mutex::default(),
