@@ -99,28 +99,40 @@ pub fn is_special(path: &Path) -> bool {
     if path.is_relative() && !path.components().any(|c| c == Component::ParentDir) {
         return false;
     }
-    let abs = lexical_absolute(path);
+    let abs = absolute(path);
     ["/proc", "/sys", "/dev"].iter().any(|p| abs.starts_with(p))
 }
 
-/// `path` made absolute against the current folder, with `.` and `..` resolved by name.
-pub fn lexical_absolute(path: &Path) -> PathBuf {
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(path)
-    };
+/// Lexical normalisation: `a/b/../c` → `a/c`, without touching the file system. A `..` at the
+/// root stays there (`/../proc` is `/proc`); leading `..` of a relative path are kept.
+pub fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
-    for c in joined.components() {
+    for c in p.components() {
         match c {
-            Component::ParentDir => {
-                out.pop();
-            }
             Component::CurDir => {}
-            c => out.push(c),
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
+            other => out.push(other.as_os_str()),
         }
     }
     out
+}
+
+/// `p` made absolute (against the current directory) and normalized lexically.
+pub fn absolute(p: &Path) -> PathBuf {
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .unwrap_or_else(|_| PathBuf::from("."))
+            .join(p)
+    };
+    normalize(&abs)
 }
 
 /// Read the file at `path` as a `kind`.
@@ -128,11 +140,12 @@ pub fn read(path: &Path, kind: Kind) -> Result<Vec<u8>, ReadError> {
     if is_special(path) {
         return Err(ReadError::Special);
     }
-    if !kind.follows_symlinks() {
-        let meta = fs::symlink_metadata(path).map_err(ReadError::Io)?;
-        if meta.file_type().is_symlink() {
-            return Err(ReadError::Symlink(kind));
-        }
+    let link = fs::symlink_metadata(path)
+        .map_err(ReadError::Io)?
+        .file_type()
+        .is_symlink();
+    if link && !kind.follows_symlinks() {
+        return Err(ReadError::Symlink(kind));
     }
     // Checked before opening (opening a FIFO blocks), and again on what was opened.
     let meta = fs::metadata(path).map_err(ReadError::Io)?;
@@ -141,10 +154,7 @@ pub fn read(path: &Path, kind: Kind) -> Result<Vec<u8>, ReadError> {
     }
     // A symlink to a pseudo-file (a folder symlinked out of the workspace is refused by the
     // source walk unless `--follow-symlinks`).
-    if kind.follows_symlinks()
-        && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
-        && is_special(&fs::canonicalize(path).map_err(ReadError::Io)?)
-    {
+    if link && is_special(&fs::canonicalize(path).map_err(ReadError::Io)?) {
         return Err(ReadError::Special);
     }
     let cap = kind.cap();
@@ -254,6 +264,12 @@ mod tests {
             read(&dir, Kind::Source),
             Err(ReadError::NotRegular)
         ));
+        assert!(is_special(Path::new("/../proc/self/environ")));
+        assert_eq!(
+            normalize(Path::new("../../a/./b/../c")),
+            Path::new("../../a/c")
+        );
+        assert_eq!(normalize(Path::new("/../x")), Path::new("/x"));
         let big = dir.join("big.toml");
         let f = fs::File::create(&big).unwrap();
         f.set_len(CONFIG_CAP + 1).unwrap();

@@ -83,12 +83,7 @@ impl Diag {
 
     /// The diagnostic as a GitHub workflow command (`::error file=…::…`), every part escaped.
     pub fn render_github(&self, root: &Path) -> String {
-        let data = |s: &str| {
-            s.replace('%', "%25")
-                .replace('\r', "%0D")
-                .replace('\n', "%0A")
-        };
-        let prop = |s: &str| data(s).replace(':', "%3A").replace(',', "%2C");
+        let (data, prop) = (github_data, github_property);
         let cmd = match self.severity {
             Severity::Note => "notice",
             Severity::Warning => "warning",
@@ -119,20 +114,33 @@ pub fn display_path(p: &Path, root: &Path) -> String {
     }
 }
 
+/// Line and paragraph separators and bidi controls: harmless bytes that change how a line reads.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+    ) || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// A GitHub workflow command's message, escaped (`%`, CR, LF).
+pub fn github_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A GitHub workflow command's property value, escaped (also `:` and `,`).
+pub fn github_property(s: &str) -> String {
+    github_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
 /// Text from the analyzed code (a file name, a quoted call) made safe to print: control
 /// characters (C0, DEL, C1: newlines, ESC, BEL …), line and paragraph separators and bidi
 /// controls become `\u{…}`, so no output line can be forged (`::stop-commands::`) and no escape
 /// sequence reaches a terminal.
 pub fn escape_controls(s: &str) -> String {
-    let unsafe_char = |c: char| {
-        c.is_control()
-            || matches!(
-                c,
-                '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
-            )
-            || ('\u{202a}'..='\u{202e}').contains(&c)
-            || ('\u{2066}'..='\u{2069}').contains(&c)
-    };
+    let unsafe_char = |c: char| c.is_control() || is_invisible_format(c);
     if !s.chars().any(unsafe_char) {
         return s.to_string();
     }
@@ -180,15 +188,7 @@ pub fn sorted<'d>(project: &'d [Diag], files: &'d [Diag]) -> Vec<&'d Diag> {
 /// character's column: each control character but newline and tab becomes one visible
 /// character (`␛` for ESC, `␍` for CR, `�` for the rest and for bidi controls).
 pub fn visible_controls(text: &str) -> std::borrow::Cow<'_, str> {
-    let bad = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t')
-            || matches!(
-                c,
-                '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
-            )
-            || ('\u{202a}'..='\u{202e}').contains(&c)
-            || ('\u{2066}'..='\u{2069}').contains(&c)
-    };
+    let bad = |c: char| (c.is_control() && c != '\n' && c != '\t') || is_invisible_format(c);
     if !text.chars().any(bad) {
         return std::borrow::Cow::Borrowed(text);
     }

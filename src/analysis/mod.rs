@@ -557,7 +557,8 @@ impl<'g, 's> Analysis<'g, 's> {
         steps
     }
 
-    fn step(&self, n: usize, mark: Option<Mark>) -> Step {
+    /// The path step of node `n`, with the mark of the handoff out of it.
+    pub fn step(&self, n: usize, mark: Option<Mark>) -> Step {
         let node = &self.gr.graph.nodes[n];
         Step {
             node: self.short_name(n),

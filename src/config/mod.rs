@@ -111,18 +111,32 @@ fn exclude_problem(pattern: &str) -> Option<String> {
         .map(|e| format!("exclude pattern `{pattern}` is not a valid glob: {}", e.msg))
 }
 
-/// Every `[rules]` key is a rule code and every value a level (SPEC §6): a typo is an error
-/// pointing at the key, not a setting silently ignored.
-fn check_rule_levels(config: &Config, path: &Path, text: Option<&str>) -> Result<(), Diag> {
-    if let Some(problem) = config.exclude.iter().find_map(|p| exclude_problem(p)) {
-        let loc = text.and_then(|t| t.find("exclude").map(|at| point_at(t, at)));
-        return Err(Diag::new(
+/// Every `exclude` pattern stays in the workspace, every `[rules]` key is a rule code and every
+/// value a level (SPEC §6): a typo is an error pointing at the key, not a setting silently ignored.
+fn check_config(config: &Config, path: &Path, text: Option<&str>) -> Result<(), Diag> {
+    // The line that starts with `key` (`exclude`, `TP005`), for the error's location.
+    let line_of = |key: &str| {
+        let t = text?;
+        t.lines()
+            .scan(0usize, |at, l| {
+                let start = *at;
+                *at += l.len() + 1;
+                Some((start, l))
+            })
+            .find(|(_, l)| l.trim_start().starts_with(key))
+            .map(|(start, l)| point_at(t, start + (l.len() - l.trim_start().len())))
+    };
+    let invalid = |key: &str, problem: String| {
+        Err(Diag::new(
             Severity::Error,
             "config",
             path,
-            loc,
+            line_of(key),
             format!("invalid threadlint configuration: {problem}"),
-        ));
+        ))
+    };
+    if let Some(problem) = config.exclude.iter().find_map(|p| exclude_problem(p)) {
+        return invalid("exclude", problem);
     }
     for (code, level) in &config.rules {
         let known = threadlint_codes::Code::parse(code);
@@ -136,23 +150,7 @@ fn check_rule_levels(config: &Config, path: &Path, text: Option<&str>) -> Result
         } else {
             continue;
         };
-        let loc = text.and_then(|t| {
-            t.lines()
-                .scan(0usize, |at, l| {
-                    let start = *at;
-                    *at += l.len() + 1;
-                    Some((start, l))
-                })
-                .find(|(_, l)| l.trim_start().starts_with(code.as_str()))
-                .map(|(start, l)| point_at(t, start + (l.len() - l.trim_start().len())))
-        });
-        return Err(Diag::new(
-            Severity::Error,
-            "config",
-            path,
-            loc,
-            format!("invalid threadlint configuration: {problem}"),
-        ));
+        return invalid(code, problem);
     }
     Ok(())
 }
@@ -179,7 +177,7 @@ pub fn load(root: &Path, explicit: Option<&Path>) -> Result<LoadedConfig, Diag> 
             )
         })?;
         let config: Config = toml::from_str(&text).map_err(|e| toml_error(&path, &text, &e))?;
-        check_rule_levels(&config, &path, Some(&text))?;
+        check_config(&config, &path, Some(&text))?;
         return Ok(LoadedConfig {
             config,
             source: Some(path),
@@ -207,7 +205,7 @@ pub fn load(root: &Path, explicit: Option<&Path>) -> Result<LoadedConfig, Diag> 
                                 ),
                             )
                         })?;
-                    check_rule_levels(&config, &manifest, None)?;
+                    check_config(&config, &manifest, None)?;
                     return Ok(LoadedConfig {
                         config,
                         source: Some(manifest),

@@ -100,34 +100,7 @@ impl std::fmt::Display for DiscoverError {
     }
 }
 
-/// Lexical normalisation: `a/b/../c` → `a/c`, without touching the file system.
-pub fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
-/// `p` made absolute (against the current directory) and normalized lexically.
-pub fn absolute(p: &Path) -> PathBuf {
-    let abs = if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .unwrap_or_else(|_| PathBuf::from("."))
-            .join(p)
-    };
-    normalize(&abs)
-}
+pub use crate::bounded::{absolute, normalize};
 
 pub fn crate_name(s: &str) -> String {
     s.replace('-', "_")
@@ -264,12 +237,9 @@ fn glob_dirs(root: &Path, pattern: &str) -> Vec<PathBuf> {
 fn glob_dirs_checked(root: &Path, pattern: &str) -> (Vec<PathBuf>, Option<String>) {
     let rel = Path::new(pattern);
     if rel.is_absolute()
-        || rel.components().any(|c| {
-            matches!(
-                c,
-                std::path::Component::ParentDir | std::path::Component::Prefix(_)
-            )
-        })
+        || rel
+            .components()
+            .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)))
     {
         return (
             Vec::new(),

@@ -338,12 +338,7 @@ pub fn sarif(findings: &[Finding], src: &Sources) -> String {
 
 /// `::error file=…,line=…::…` workflow commands for GitHub Actions.
 pub fn github(findings: &[Finding], src: &Sources) -> String {
-    let data = |s: &str| {
-        s.replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A")
-    };
-    let prop = |s: &str| data(s).replace(':', "%3A").replace(',', "%2C");
+    use crate::diagnostic::{github_data as data, github_property as prop};
     let mut s = String::new();
     for f in findings {
         let cmd = match f.level {

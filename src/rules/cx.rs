@@ -328,22 +328,10 @@ impl<'c> Cx<'c> {
         }
         chain.reverse();
         let last = chain.len() - 1;
-        Some((
-            NodeId(tool),
-            chain
-                .iter()
-                .enumerate()
-                .map(|(i, &x)| {
-                    let nd = &a.gr.graph.nodes[x];
-                    Step {
-                        node: a.short_name(x),
-                        file: nd.file,
-                        loc: nd.loc,
-                        mark: (i < last).then_some(Mark::Dropped),
-                    }
-                })
-                .collect(),
-        ))
+        let steps = (chain.iter().enumerate())
+            .map(|(i, &x)| a.step(x, (i < last).then_some(Mark::Dropped)))
+            .collect();
+        Some((NodeId(tool), steps))
     }
 
     /// `MessageHandlerService::handle`, for messages.

@@ -313,7 +313,7 @@ impl Reader<'_> {
 
     /// A file (as written) under none of the workspace's folders.
     fn outside(&self, path: &Path) -> bool {
-        let abs = crate::bounded::lexical_absolute(path);
+        let abs = absolute(path);
         !self
             .inside
             .iter()
