@@ -305,3 +305,40 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
     }
 }
+
+/// Names longer than this (identifiers, crate names) are shortened by [`name`].
+pub const MAX_NAME: usize = 128;
+
+/// A name of the analyzed code as threadlint keeps it: itself when it is at most [`MAX_NAME`]
+/// bytes long, else its first 96 bytes, `…` and a hash of the whole. A megabyte-long
+/// identifier repeated on every step of every path would make the reports megabytes per
+/// finding (SPEC §10); shortened the same way everywhere, it still names one thing.
+pub fn name(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.len() <= MAX_NAME {
+        return s.into();
+    }
+    let mut cut = 96;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!(
+        "{}…{:016x}",
+        &s[..cut],
+        xxhash_rust::xxh3::xxh3_64(s.as_bytes())
+    )
+    .into()
+}
+
+#[cfg(test)]
+mod name_tests {
+    #[test]
+    fn long_names_are_shortened_and_stay_distinct() {
+        assert_eq!(super::name("run_tool"), "run_tool");
+        let a = "é".repeat(100) + "a";
+        let b = "é".repeat(100) + "b";
+        let (na, nb) = (super::name(&a), super::name(&b));
+        assert!(na.len() <= super::MAX_NAME && na.starts_with("éé") && na.contains('…'));
+        assert_ne!(na, nb);
+        assert_eq!(na, super::name(&a));
+    }
+}

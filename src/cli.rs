@@ -203,6 +203,22 @@ fn discard<T>(v: T) {
 /// The reader of stdout went away (`| head`): exit as a process killed by SIGPIPE would.
 const EXIT_BROKEN_PIPE: i32 = 141;
 
+/// Write `text` and a newline on stdout. A reader that went away (`| head`) ends the command
+/// quietly with [`EXIT_BROKEN_PIPE`]; any other failure (a full disk) is a plain error.
+fn emit(text: impl std::fmt::Display) -> Result<(), i32> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(EXIT_BROKEN_PIPE),
+        Err(e) => Err(error(format!("cannot write the report: {e}"))),
+    }
+}
+
+/// The exit status of a command that ends by writing `text`.
+fn emit_then(text: impl std::fmt::Display, status: i32) -> i32 {
+    emit(text).err().unwrap_or(status)
+}
+
 /// [`run`] on a thread with a large stack (the main thread's is small and fixed), for a process
 /// that exits when it returns.
 pub fn run_on_big_stack(args: Vec<std::ffi::OsString>) -> i32 {
@@ -217,14 +233,6 @@ pub fn run_on_big_stack(args: Vec<std::ffi::OsString>) -> i32 {
     match worker {
         Ok(handle) => handle.join().unwrap_or_else(|payload| {
             let message = crate::syntax::parse::panic_message(&*payload);
-            // `println!` fails this way when stdout goes away: not a bug of threadlint.
-            if let Some(cause) = message.strip_prefix("failed printing to stdout: ") {
-                if cause.contains("Broken pipe") {
-                    return EXIT_BROKEN_PIPE;
-                }
-                eprintln!("threadlint: error: cannot write the report: {cause}");
-                return EXIT_ERROR;
-            }
             eprintln!(
                 "threadlint: internal error: {message} (a bug: please report it with the input that caused it)"
             );
@@ -284,16 +292,24 @@ fn error(msg: impl std::fmt::Display) -> i32 {
     EXIT_ERROR
 }
 
-/// Problems with the input (manifests, then files), in a stable order, on stderr.
-/// `check --format github`: diagnostics on stderr are workflow commands too, so no raw line
-/// of the log can start with `::`.
-static GITHUB_DIAGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// How input problems are written on stderr. `check --format github` writes them as workflow
+/// commands too, so that no raw line of the log can start with `::`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DiagStyle {
+    Plain,
+    Github,
+}
 
-fn print_diags(root: &std::path::Path, project: &[crate::Diag], files: &[crate::Diag]) {
-    let github = GITHUB_DIAGS.load(std::sync::atomic::Ordering::Relaxed);
+/// Problems with the input (manifests, then files), in a stable order, on stderr.
+fn print_diags(
+    style: DiagStyle,
+    root: &std::path::Path,
+    project: &[crate::Diag],
+    files: &[crate::Diag],
+) {
     let mut err = std::io::stderr().lock();
     for d in crate::diagnostic::sorted(project, files) {
-        let line = if github {
+        let line = if style == DiagStyle::Github {
             d.render_github(root)
         } else {
             d.render(root)
@@ -314,10 +330,12 @@ fn analyze<R>(
         cache: crate::CacheMode::Off,
         ..Options::default()
     };
-    let session = open(paths, opts, config, None, false)?;
-    let (loaded, cfg) = parse(session)?;
+    let style = DiagStyle::Plain;
+    let session = open(paths, opts, config, None, false, style)?;
+    let (loaded, cfg) = parse(session, style)?;
     let mut t = loaded.timings;
     let gr = build_graph(&loaded, &cfg.config, &mut t);
+    print_diags(style, &loaded.project.root, &[], &gr.diags);
     let a = crate::analysis::Analysis::new(&gr, &cfg.config);
     let r = then(&a);
     drop(a);
@@ -334,6 +352,7 @@ fn open(
     config: Option<&std::path::Path>,
     package: Option<&str>,
     workspace: bool,
+    style: DiagStyle,
 ) -> Result<Session, i32> {
     use crate::driver::OpenError;
     match Session::open(paths, opts, config, package, workspace) {
@@ -344,7 +363,7 @@ fn open(
             root,
             project_diags,
         }) => {
-            print_diags(&root, &project_diags, &[]);
+            print_diags(style, &root, &project_diags, &[]);
             // Point into the TOML when we know where.
             // Never through a symlink: only a regular file of the workspace is quoted.
             let text = crate::bounded::read_text(&d.file, crate::bounded::Kind::Config).ok();
@@ -353,7 +372,7 @@ fn open(
                     "{}",
                     crate::report::miette_snippet(
                         &crate::diagnostic::display_path(&d.file, &root),
-                        text,
+                        &crate::report::SourceText::new(text),
                         loc,
                         &d.render(&root),
                         "threadlint::config",
@@ -371,9 +390,13 @@ fn open(
 }
 
 /// Parse the project's files and print the problems found in the input.
-fn parse(session: Session) -> Result<(crate::Loaded, crate::config::LoadedConfig), i32> {
+fn parse(
+    session: Session,
+    style: DiagStyle,
+) -> Result<(crate::Loaded, crate::config::LoadedConfig), i32> {
     let (loaded, cfg) = session.load();
     print_diags(
+        style,
         &loaded.project.root,
         &loaded.project.diags,
         &loaded.parsed.diags,
@@ -384,26 +407,32 @@ fn parse(session: Session) -> Result<(crate::Loaded, crate::config::LoadedConfig
     Ok((loaded, cfg))
 }
 
+/// What `check` found, before `--select`/`--ignore` and focus.
+struct Checked {
+    findings: Vec<crate::rules::Finding>,
+    /// The files the findings point into.
+    src: crate::report::Sources,
+    focus: Vec<PathBuf>,
+    /// The input problems (manifests, files, limits), also printed on stderr.
+    diags: Vec<crate::Diag>,
+}
+
 /// Every rule's findings (before `--select`/`--ignore` and focus), from the cache when nothing
 /// they depend on changed, with the files they point into.
-fn findings_of(
-    paths: &[PathBuf],
-    args: &CheckArgs,
-) -> Result<
-    (
-        Vec<crate::rules::Finding>,
-        crate::report::Sources,
-        Vec<PathBuf>,
-    ),
-    i32,
-> {
+fn findings_of(paths: &[PathBuf], args: &CheckArgs) -> Result<Checked, i32> {
     use crate::driver::run_record::{RunRecord, StoredFinding};
+    let style = if args.format == CheckFormat::Github {
+        DiagStyle::Github
+    } else {
+        DiagStyle::Plain
+    };
     let session = open(
         paths,
         args.options(),
         args.config.as_deref(),
         args.package.as_deref(),
         args.workspace,
+        style,
     )?;
     let dir = session.opts.cache.dir(&session.project.root);
     let key = session.run_key();
@@ -421,15 +450,22 @@ fn findings_of(
                 );
             }
             let project = session.project;
-            print_diags(&project.root, &project.diags, &rec.diags);
+            print_diags(style, &project.root, &project.diags, &rec.diags);
             let src = crate::report::Sources::from_parts(project.root, rec.files);
-            return Ok((findings, src, project.focus));
+            let diags = project.diags.into_iter().chain(rec.diags).collect();
+            return Ok(Checked {
+                findings,
+                src,
+                focus: project.focus,
+                diags,
+            });
         }
     }
     let t0 = std::time::Instant::now();
-    let (loaded, cfg) = parse(session)?;
+    let (loaded, cfg) = parse(session, style)?;
     let mut t = loaded.timings;
     let gr = build_graph(&loaded, &cfg.config, &mut t);
+    print_diags(style, &loaded.project.root, &[], &gr.diags);
     let t1 = std::time::Instant::now();
     let a = crate::analysis::Analysis::new(&gr, &cfg.config);
     let t2 = std::time::Instant::now();
@@ -465,24 +501,36 @@ fn findings_of(
             key,
             stamps: loaded.parsed.stamps.clone(),
             absent: loaded.parsed.absent.clone(),
-            diags: loaded.parsed.diags.clone(),
+            diags: loaded
+                .parsed
+                .diags
+                .iter()
+                .chain(&gr.diags)
+                .cloned()
+                .collect(),
             files: src.files.clone(),
             findings: findings.iter().map(StoredFinding::of).collect(),
         }
         .save(d);
     }
     let focus = loaded.project.focus.clone();
+    let diags = (loaded.project.diags.iter())
+        .chain(&loaded.parsed.diags)
+        .chain(&gr.diags)
+        .cloned()
+        .collect();
     loaded.cache_write.wait();
     discard(gr);
     discard(loaded);
-    Ok((findings, src, focus))
+    Ok(Checked {
+        findings,
+        src,
+        focus,
+        diags,
+    })
 }
 
 fn check(args: CheckArgs) -> i32 {
-    GITHUB_DIAGS.store(
-        args.format == CheckFormat::Github,
-        std::sync::atomic::Ordering::Relaxed,
-    );
     for code in args.select.iter().chain(args.ignore.iter()) {
         if crate::rules::rule(code).is_none() {
             return error(format!("unknown rule `{code}` (see `threadlint rules`)"));
@@ -499,7 +547,13 @@ fn check(args: CheckArgs) -> i32 {
         },
         None => None,
     };
-    let result = findings_of(&paths, &args).map(|(mut findings, src, focus)| {
+    let result = findings_of(&paths, &args).map(|checked| {
+        let Checked {
+            mut findings,
+            src,
+            focus,
+            diags,
+        } = checked;
         findings.retain(|f| {
             (args.select.is_empty() || args.select.iter().any(|c| c.eq_ignore_ascii_case(f.code)))
                 && !args.ignore.iter().any(|c| c.eq_ignore_ascii_case(f.code))
@@ -512,19 +566,22 @@ fn check(args: CheckArgs) -> i32 {
                 eprintln!("threadlint: error: {e}");
                 return Err(EXIT_ERROR);
             }
-            println!(
+            emit(format_args!(
                 "Recorded {} findings in {}; `--baseline {}` reports only new ones.",
                 findings.len(),
                 path.display(),
                 path.display()
-            );
+            ))?;
             return Ok(false);
         }
         if let Some(b) = &baseline {
             let before = findings.len();
             crate::report::baseline::filter(b, &mut findings);
             if before > findings.len() && args.format == CheckFormat::Human {
-                println!("{} findings are in the baseline.", before - findings.len());
+                emit(format_args!(
+                    "{} findings are in the baseline.",
+                    before - findings.len()
+                ))?;
             }
         }
         let out = match args.format {
@@ -540,7 +597,9 @@ fn check(args: CheckArgs) -> i32 {
                 s
             }
             CheckFormat::Json => crate::report::json(&findings, &src),
-            CheckFormat::Sarif => crate::report::sarif(&findings, &src),
+            CheckFormat::Sarif => {
+                crate::report::sarif(&findings, &src, &crate::diagnostic::sorted(&diags, &[]))
+            }
             CheckFormat::Github => crate::report::github(&findings, &src),
         };
         match &args.output {
@@ -550,13 +609,13 @@ fn check(args: CheckArgs) -> i32 {
                     eprintln!("threadlint: error: cannot write {}: {e}", path.display());
                     return Err(EXIT_ERROR);
                 }
-                println!("{}", crate::report::summary(&findings, &src));
-                println!("Report written to {}.", path.display());
+                emit(crate::report::summary(&findings, &src))?;
+                emit(format_args!("Report written to {}.", path.display()))?;
             }
-            None => println!("{}", out.trim_end()),
+            None => emit(out.trim_end())?,
         }
         if args.statistics {
-            println!("{}", crate::report::statistics(&findings).trim_end());
+            emit(crate::report::statistics(&findings).trim_end())?;
         }
         Ok(findings
             .iter()
@@ -576,6 +635,9 @@ fn paths(args: PathsArgs) -> i32 {
         args.config.as_deref(),
         |a| {
             let chains = crate::report::paths::chains(a);
+            if let Some(note) = crate::report::paths::omitted_note(&chains) {
+                eprintln!("warning: {note}");
+            }
             let src = crate::report::Sources::new(a);
             let out = match args.format {
                 PathsFormat::Text => crate::report::paths::text(a, &chains, &src),
@@ -583,27 +645,29 @@ fn paths(args: PathsArgs) -> i32 {
                 PathsFormat::Mermaid => crate::report::paths::mermaid(a, &chains, &src),
                 PathsFormat::Dot => crate::report::paths::dot(a, &chains, &src),
             };
-            println!("{}", out.trim_end());
+            emit_then(out.trim_end(), EXIT_OK)
         },
     );
-    match result {
-        Ok(()) => EXIT_OK,
-        Err(code) => code,
-    }
+    result.unwrap_or_else(|code| code)
 }
 
 fn rules_cmd(format: RulesFormat) -> i32 {
     match format {
         RulesFormat::Text => {
+            let mut text = String::new();
             for r in crate::rules::RULES {
-                println!(
-                    "{}  {:<26} {:<8} {}",
-                    r.code,
-                    r.name,
-                    r.level.as_str(),
-                    r.summary
+                let _ = std::fmt::Write::write_fmt(
+                    &mut text,
+                    format_args!(
+                        "{}  {:<26} {:<8} {}\n",
+                        r.code,
+                        r.name,
+                        r.level.as_str(),
+                        r.summary
+                    ),
                 );
             }
+            emit_then(text.trim_end(), EXIT_OK)
         }
         RulesFormat::Json => {
             let v: Vec<serde_json::Value> = crate::rules::RULES
@@ -614,18 +678,17 @@ fn rules_cmd(format: RulesFormat) -> i32 {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            emit_then(
+                serde_json::to_string_pretty(&v).unwrap_or_default(),
+                EXIT_OK,
+            )
         }
     }
-    EXIT_OK
 }
 
 fn explain(code: &str) -> i32 {
     match crate::rules::rule(code) {
-        Some(r) => {
-            println!("{}", r.doc.trim_end());
-            EXIT_OK
-        }
+        Some(r) => emit_then(r.doc.trim_end(), EXIT_OK),
         None => error(format!("unknown rule `{code}` (see `threadlint rules`)")),
     }
 }
@@ -648,17 +711,20 @@ fn debug(d: DebugCommand) -> i32 {
                 ..Options::default()
             };
             // The graph `check` analyzes: the same resolution, with the project's configuration.
-            let (loaded, cfg) = match open(&paths, opts, None, None, false) {
+            let style = DiagStyle::Plain;
+            let (loaded, cfg) = match open(&paths, opts, None, None, false, style) {
                 Ok(session) => session.load(),
                 Err(code) => return code,
             };
             print_diags(
+                style,
                 &loaded.project.root,
                 &loaded.project.diags,
                 &loaded.parsed.diags,
             );
             let mut t = loaded.timings;
             let gr = build_graph(&loaded, &cfg.config, &mut t);
+            print_diags(style, &loaded.project.root, &[], &gr.diags);
             let (ix, g) = (&gr.ix, &gr.graph);
             let out = match format {
                 GraphFormat::Text => graph::to_text(g, ix),
@@ -679,12 +745,11 @@ fn debug(d: DebugCommand) -> i32 {
                 })
                 .to_string(),
             };
-            let mut stdout = std::io::stdout().lock();
-            let _ = writeln!(stdout, "{}", out.trim_end());
+            let status = emit_then(out.trim_end(), EXIT_OK);
             loaded.cache_write.wait();
             discard(gr);
             discard(loaded);
-            EXIT_OK
+            status
         }
         DebugCommand::Floor { paths, analyzed } => {
             // A fresh process that only finds, reads and `syn`-parses the `.rs` files under PATHs
@@ -716,16 +781,13 @@ fn debug(d: DebugCommand) -> i32 {
             }
             let (parsed_ok, bytes) = crate::syntax::parse::read_and_parse_only(&files);
             let secs = t0.elapsed().as_secs_f64();
-            println!(
-                "{}",
-                serde_json::json!({
-                    "files": files.len(),
-                    "parsed": parsed_ok,
-                    "bytes": bytes,
-                    "seconds": secs,
-                })
-            );
-            EXIT_OK
+            let out = serde_json::json!({
+                "files": files.len(),
+                "parsed": parsed_ok,
+                "bytes": bytes,
+                "seconds": secs,
+            });
+            emit_then(out, EXIT_OK)
         }
     }
 }

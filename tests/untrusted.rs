@@ -273,3 +273,153 @@ fn configuration_is_applied_or_refused_never_ignored() {
         assert!(err.contains(says), "{text}: {err}");
     }
 }
+
+/// `krate()` with one more module, `src/g.rs`.
+fn krate_with(text: &str) -> tempfile::TempDir {
+    let dir = krate();
+    std::fs::write(dir.path().join("src/lib.rs"), format!("{LIB}mod g;\n")).unwrap();
+    std::fs::write(dir.path().join("src/g.rs"), text).unwrap();
+    dir
+}
+
+/// Macros nested thousands deep are read up to the file's budget, and the rest is said.
+#[test]
+fn deeply_nested_macros_are_cut_with_a_warning() {
+    let mut nest = String::from("x()");
+    for i in 0..3000 {
+        nest = format!("m!({nest}, y{i})");
+    }
+    let dir = krate_with(&format!(
+        "macro_rules! m {{ ($($t:tt)*) => {{}} }}\npub fn f() {{ {nest}; }}\n"
+    ));
+    let (rc, out, err) = run(dir.path(), &["--no-cache", "--format", "concise"]);
+    assert_eq!(rc, 1, "{err}");
+    both_findings(&out);
+    assert!(
+        err.contains("src/g.rs:2:") && err.contains("warning[limit]"),
+        "{err}"
+    );
+    assert!(err.contains("nested too deep"), "{err}");
+    // An ordinary nest is read whole: no warning.
+    let dir = krate_with("pub fn f() { println!(\"{}\", vec![format!(\"{}\", 1)].len()); }\n");
+    let (_, out, err) = run(dir.path(), &["--no-cache", "--format", "concise"]);
+    both_findings(&out);
+    assert!(!err.contains("limit"), "{err}");
+}
+
+/// N implementations called from N places: the edges past the budget are not followed, said
+/// once, and the calls become unresolved instead of silently dropped.
+#[test]
+fn dispatch_fan_out_is_bounded_and_said() {
+    let mut s = String::from("pub trait Skill { fn run(&self, x: u32) -> u32; }\n");
+    for i in 0..2100 {
+        s += &format!(
+            "pub struct S{i}; impl Skill for S{i} {{ fn run(&self, x: u32) -> u32 {{ x }} }}\n"
+        );
+    }
+    for i in 0..500 {
+        s += &format!("pub fn c{i}(s: &dyn Skill) -> u32 {{ s.run({i}) }}\n");
+    }
+    let dir = krate_with(&s);
+    let (rc, out, err) = run(dir.path(), &["--no-cache", "--format", "concise"]);
+    assert_eq!(rc, 1, "{err}");
+    both_findings(&out);
+    assert!(
+        err.contains("warning[limit]") && err.contains("is not followed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("src/g.rs:2601:"),
+        "the last call is the one cut: {err}"
+    );
+}
+
+/// A finding on a minified line shows a window of it, not the whole line.
+#[test]
+fn a_long_line_is_not_copied_into_every_snippet() {
+    let filler = "/* ".to_string() + &"x".repeat(200_000) + " */";
+    let dir = krate();
+    std::fs::write(
+        dir.path().join("src/lib.rs"),
+        format!("{filler} {}", LIB.replace('\n', " ")),
+    )
+    .unwrap();
+    let (rc, out, err) = run(dir.path(), &["--no-cache", "--color", "never"]);
+    assert_eq!(rc, 1, "{err}");
+    both_findings(&out);
+    assert!(out.len() < 10_000, "{} bytes of report", out.len());
+    assert!(out.contains("[src/lib.rs:1:"), "{out}");
+}
+
+/// A huge identifier is shortened in every report, the same way each time.
+#[test]
+fn huge_names_are_shortened_in_reports() {
+    let long = "n".repeat(50_000);
+    let dir = krate_with(&format!(
+        "pub fn {long}() {{ crate::tool_t(1); }}\n#[threadlint_macros::entry]\npub fn e2(ws: u32) {{ {long}(); }}\n"
+    ));
+    // Every format that shows the path (concise and github do not).
+    for format in ["json", "sarif", "human"] {
+        let (rc, out, err) = run(dir.path(), &["--no-cache", "--format", format]);
+        assert_eq!(rc, 1, "{format}: {err}");
+        both_findings(&out);
+        assert!(
+            out.contains(&format!("{}…", &long[..96])),
+            "{format}: the short form is used"
+        );
+        assert!(
+            !out.contains(&long[..200]),
+            "{format}: the whole name is printed"
+        );
+    }
+}
+
+/// `paths` lists at most 10 000 chains, and says how many more there are.
+#[test]
+fn paths_are_capped_with_a_count() {
+    let mut s = String::new();
+    for i in 0..100 {
+        s += &format!("#[threadlint_macros::tool] pub fn t{i}(x: u32) -> u32 {{ x }}\n");
+    }
+    s += &format!(
+        "pub fn hub() {{ {} }}\n",
+        (0..100).map(|i| format!("t{i}(1);")).collect::<String>()
+    );
+    for i in 0..101 {
+        s += &format!("#[threadlint_macros::entry] pub fn e{i}(ws: u32) {{ hub(); }}\n");
+    }
+    let dir = krate_with(&s);
+    let out = Command::cargo_bin("threadlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["paths", "--format", "json", "."])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["chains"].as_array().unwrap().len(), 10_000);
+    // 101 × 100 through the hub, and the crate's own entry_e → tool_t.
+    assert_eq!(doc["omitted"], 101, "{err}");
+    assert!(err.contains("101 more chains are not shown"), "{err}");
+}
+
+/// A file the run had to skip is in the SARIF report (a PR cannot hide code by breaking it).
+#[test]
+fn skipped_files_are_sarif_notifications() {
+    let dir = krate_with("pub fn broken( {\n");
+    let (rc, out, err) = run(dir.path(), &["--no-cache", "--format", "sarif"]);
+    assert_eq!(rc, 1, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let run = &doc["runs"][0];
+    assert_eq!(run["results"].as_array().unwrap().len(), 2);
+    let notes = run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0]["level"], "error");
+    assert_eq!(notes[0]["descriptor"]["id"], "parse-error");
+    let loc = &notes[0]["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "src/g.rs");
+    assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+}

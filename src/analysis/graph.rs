@@ -211,7 +211,7 @@ impl FnEdges {
             let from = owner_node(r.call_owner.get(ci).copied().flatten());
             match &r.calls[ci] {
                 CallRes::Fns { targets, dispatch } => {
-                    for &t in targets {
+                    for &t in targets.iter() {
                         g.edges.push(Edge {
                             from,
                             to: t,

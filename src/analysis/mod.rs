@@ -25,6 +25,8 @@ pub struct Program<'s> {
     pub know: crate::config::knowledge::Knowledge,
     pub res: crate::resolve::Resolution,
     pub graph: graph::CallGraph,
+    /// What building it had to leave out (see [`crate::resolve::Resolution::limit_dispatch`]).
+    pub diags: Vec<crate::diagnostic::Diag>,
 }
 
 /// How an edge of the handoff graph came about.
@@ -38,7 +40,7 @@ pub enum Via {
     Channel(FnId, u32),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Mark {
     /// ✓ the context is passed.
     Passed,
@@ -638,7 +640,7 @@ impl<'g, 's> Analysis<'g, 's> {
     /// The functions call #k of f may reach.
     pub fn call_targets(&self, f: FnId, k: u32) -> Vec<usize> {
         match self.gr.res.fns[f].calls.get(k as usize) {
-            Some(CallRes::Fns { targets, .. }) => targets.clone(),
+            Some(CallRes::Fns { targets, .. }) => targets.to_vec(),
             Some(CallRes::Closure(c)) => vec![self.node(f, Some(*c))],
             _ => Vec::new(),
         }

@@ -103,7 +103,7 @@ impl std::fmt::Display for DiscoverError {
 pub use crate::bounded::{absolute, normalize};
 
 pub fn crate_name(s: &str) -> String {
-    s.replace('-', "_")
+    crate::bounded::name(&s.replace('-', "_")).into_owned()
 }
 
 fn enclosing_manifest_dir(start: &Path) -> Option<PathBuf> {

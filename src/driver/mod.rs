@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use crate::analysis::graph::CallGraph;
 use crate::analysis::{Analysis, Program};
 use crate::config::LoadedConfig;
-use crate::diagnostic::{self, Diag};
+use crate::diagnostic::{self, Diag, Severity};
 use crate::discover::{DiscoverError, DiscoverOptions, Project};
 use crate::index::Index;
 use crate::rules::Finding;
@@ -167,7 +167,13 @@ pub fn build_graph<'s>(
         || resolve::prepare(&ix),
     );
     let t1 = Instant::now();
-    let res = resolve::resolve_all(&ix, &prepared, &model, &know);
+    let mut res = resolve::resolve_all(&ix, &prepared, &model, &know);
+    let source_bytes = loaded.parsed.stamps.iter().map(|(_, s)| s.meta.len).sum();
+    let diags = res
+        .limit_dispatch(resolve::dispatch_budget(source_bytes))
+        .map(|cut| dispatch_cut_diag(&ix, loaded, &cut))
+        .into_iter()
+        .collect();
     let t2 = Instant::now();
     let g = CallGraph::build(&ix, &res);
     let t3 = Instant::now();
@@ -180,7 +186,34 @@ pub fn build_graph<'s>(
         know,
         res,
         graph: g,
+        diags,
     }
+}
+
+/// The warning for calls through trait objects left unfollowed, at the first of them.
+fn dispatch_cut_diag(
+    ix: &crate::index::Index,
+    loaded: &Loaded,
+    cut: &resolve::DispatchCut,
+) -> Diag {
+    let (f, ci) = cut.first;
+    let info = &ix.fns[f];
+    let loc = info.def.body.as_ref().map(|b| b.calls[ci].loc);
+    let more = match cut.calls {
+        1 => String::new(),
+        n => format!(" (and {} later ones)", n - 1),
+    };
+    Diag::new(
+        Severity::Warning,
+        "limit",
+        &loaded.parsed.files[info.file].path,
+        loc,
+        format!(
+            "this call through a trait object or generic{more} is not followed, and is reported as unresolved: such a call has an edge to every implementation, and the workspace's calls need more than the {} edges threadlint allows (one per byte of source, at least {})",
+            cut.budget,
+            resolve::dispatch_budget(0)
+        ),
+    )
 }
 
 /// Every finding of an analysed program: the rules, then the suppressions (which report TP009),

@@ -239,8 +239,49 @@ fn clip(s: &str, max: usize) -> String {
     }
 }
 
-/// SARIF 2.1.0 for GitHub code scanning.
-pub fn sarif(findings: &[Finding], src: &Sources) -> String {
+/// The input problems of a run (files skipped or cut, manifests and limits) as SARIF
+/// `toolExecutionNotifications`: a pull request cannot hide a file from the report by breaking
+/// it. A file outside the workspace is named in the message only (no absolute URI).
+fn notifications(diags: &[&crate::diagnostic::Diag], src: &Sources) -> Vec<serde_json::Value> {
+    use serde_json::json;
+    diags
+        .iter()
+        .map(|d| {
+            let mut n = json!({
+                "level": match d.severity {
+                    crate::diagnostic::Severity::Error => "error",
+                    crate::diagnostic::Severity::Warning => "warning",
+                    crate::diagnostic::Severity::Note => "note",
+                },
+                "descriptor": { "id": d.kind.as_str() },
+                "message": { "text": crate::diagnostic::escape_controls(&d.message) },
+            });
+            let Ok(rel) = d.file.strip_prefix(&src.root) else {
+                n["message"]["text"] =
+                    crate::diagnostic::escape_controls(&d.render(&src.root)).into();
+                return n;
+            };
+            {
+                let mut phys = json!({
+                    "artifactLocation": {
+                        "uri": uri_path(&rel.to_string_lossy().replace('\\', "/")),
+                        "uriBaseId": "%SRCROOT%",
+                    },
+                });
+                if let Some(l) = d.loc {
+                    phys["region"] =
+                        json!({ "startLine": l.line.max(1), "startColumn": l.col.max(1) });
+                }
+                n["locations"] = json!([{ "physicalLocation": phys }]);
+            }
+            n
+        })
+        .collect()
+}
+
+/// SARIF 2.1.0 for GitHub code scanning. `diags`: the run's input problems (see
+/// [`notifications`]).
+pub fn sarif(findings: &[Finding], src: &Sources, diags: &[&crate::diagnostic::Diag]) -> String {
     use serde_json::json;
     let rules: Vec<serde_json::Value> = crate::rules::RULES
         .iter()
@@ -330,6 +371,10 @@ pub fn sarif(findings: &[Finding], src: &Sources) -> String {
             }},
             "originalUriBaseIds": { "%SRCROOT%": { "uri": root } },
             "columnKind": "unicodeCodePoints",
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications(diags, src),
+            }],
             "results": results,
         }]
     }))
@@ -393,137 +438,28 @@ pub fn use_color(choice: &str) -> bool {
     }
 }
 
-/// Byte offset of a 1-based (line, char column) position in `text`.
-fn byte_offset(text: &str, line: u32, col: u32) -> usize {
-    let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == line as usize {
-            let c = l
-                .char_indices()
-                .nth(col.saturating_sub(1) as usize)
-                .map_or(l.trim_end_matches('\n').len(), |(b, _)| b);
-            return offset + c;
-        }
-        offset += l.len();
-    }
-    text.len()
-}
-
-#[derive(Debug)]
-struct MietteFinding {
-    message: String,
-    code: String,
-    severity: miette::Severity,
-    help: String,
-    source: miette::NamedSource<String>,
-    span: miette::SourceSpan,
-    label: &'static str,
-}
-
-impl std::fmt::Display for MietteFinding {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for MietteFinding {}
-
-impl miette::Diagnostic for MietteFinding {
-    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new(&self.code))
-    }
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(self.severity)
-    }
-    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        Some(Box::new(&self.help))
-    }
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
-    }
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(
-            miette::LabeledSpan::new_primary_with_span(Some(self.label.to_string()), self.span),
-        )))
-    }
-}
-
-fn label_for(code: &str) -> &'static str {
-    match code {
-        "TP001" => "the thread context is dropped here",
-        "TP002" => "a context made up from nothing",
-        "TP003" => "this task starts without the context",
-        "TP004" => "this message carries no context",
-        "TP005" => "this tool cannot receive a context",
-        "TP006" => "no context is ever established from here",
-        "TP007" => "written into state every connection shares",
-        "TP008" => "a tool result goes to every connection",
-        "TP009" => "this suppression",
-        _ => "this call cannot be followed",
-    }
-}
-
-/// Render one located problem with miette: a rustc-style snippet, a label, help.
-#[allow(clippy::too_many_arguments)]
-pub fn miette_snippet(
-    file_name: &str,
-    text: String,
-    loc: crate::syntax::summary::Loc,
-    message: &str,
-    code: &str,
-    severity: miette::Severity,
-    help: &str,
-    label: &'static str,
-    color: bool,
-) -> String {
-    let start = byte_offset(&text, loc.line.max(1), loc.col.max(1));
-    let end = if loc.end_line == loc.line && loc.end_col > loc.col {
-        byte_offset(&text, loc.line, loc.end_col)
-    } else {
-        // Multi-line spans: underline to the end of the first line.
-        text[start..].find('\n').map_or(text.len(), |n| start + n)
-    };
-    let diag = MietteFinding {
-        message: message.to_string(),
-        code: code.to_string(),
-        severity,
-        help: help.to_string(),
-        source: miette::NamedSource::new(file_name, text),
-        span: (start, end.saturating_sub(start).max(1)).into(),
-        label,
-    };
-    let theme = if color {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    };
-    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(110);
-    let mut out = String::new();
-    let _ = handler.render_report(&mut out, &diag);
-    out
-}
-
 /// The human report: a miette snippet per finding, the path as numbered steps, a summary.
 pub fn human_miette(findings: &[Finding], src: &Sources, color: bool) -> String {
     let mut s = String::new();
-    let mut texts: std::collections::HashMap<usize, String> = std::collections::HashMap::new();
+    // Each file is read, made visible and indexed by line once; a snippet reads only its lines.
+    let mut texts: std::collections::HashMap<usize, snippet::SourceText> =
+        std::collections::HashMap::new();
     for f in findings {
-        let text = texts
-            .entry(f.file)
-            .or_insert_with(|| {
+        let text = texts.entry(f.file).or_insert_with(|| {
+            snippet::SourceText::new(
                 src.files
                     .get(f.file)
                     .and_then(|p| crate::bounded::read_text(p, crate::bounded::Kind::Source).ok())
                     .map(|t| crate::diagnostic::visible_controls(&t).into_owned())
-                    .unwrap_or_default()
-            })
-            .clone();
+                    .unwrap_or_default(),
+            )
+        });
         let severity = match f.level {
             Level::Error => miette::Severity::Error,
             Level::Warning => miette::Severity::Warning,
             _ => miette::Severity::Advice,
         };
-        s.push_str(&miette_snippet(
+        s.push_str(&snippet::miette_snippet(
             &src.display(f.file),
             text,
             f.loc,
@@ -531,7 +467,7 @@ pub fn human_miette(findings: &[Finding], src: &Sources, color: bool) -> String 
             &format!("threadlint::{}", f.code),
             severity,
             &f.help,
-            label_for(f.code),
+            snippet::label_for(f.code),
             color,
         ));
         if !f.path.is_empty() {
@@ -557,4 +493,6 @@ pub fn human_miette(findings: &[Finding], src: &Sources, color: bool) -> String 
 }
 
 pub mod baseline;
+pub mod snippet;
+pub use snippet::{miette_snippet, SourceText};
 pub mod paths;

@@ -13,14 +13,27 @@ pub struct Chain {
     pub marks: Vec<Mark>,
 }
 
-/// One shortest path from each entry to each tool it reaches.
-pub fn chains(a: &Analysis) -> Vec<Chain> {
+/// At most this many chains are listed: N entries each reaching the same N tools make N² chains
+/// (SPEC §10: output stays proportional to the input).
+pub const MAX_CHAINS: usize = 10_000;
+
+pub struct Chains {
+    pub list: Vec<Chain>,
+    /// Chains found past [`MAX_CHAINS`], not listed.
+    pub omitted: usize,
+}
+
+/// One shortest path from each entry to each tool it reaches (the first [`MAX_CHAINS`]).
+pub fn chains(a: &Analysis) -> Chains {
     let n = a.succ.len();
     let mut out = Vec::new();
+    let mut omitted = 0;
+    let mut pred: Vec<Option<(usize, Via)>> = vec![None; n];
+    let mut seen = vec![false; n];
     // Chains start at the outermost entries (an upgrade handler, not the socket fn it hands to).
     for e in (0..n).filter(|&e| a.is_entry[e] && a.on_path[e] && a.from_entry[e].is_none()) {
-        let mut pred: Vec<Option<(usize, Via)>> = vec![None; n];
-        let mut seen = vec![false; n];
+        pred.iter_mut().for_each(|p| *p = None);
+        seen.iter_mut().for_each(|s| *s = false);
         let mut tools = Vec::new();
         let visit = |x: usize| {
             if a.is_tool[x] && x != e {
@@ -43,6 +56,9 @@ pub fn chains(a: &Analysis) -> Vec<Chain> {
                 true
             },
         );
+        let room = MAX_CHAINS - out.len().min(MAX_CHAINS);
+        omitted += tools.len().saturating_sub(room);
+        tools.truncate(room);
         for t in tools {
             let mut nodes = vec![t];
             let mut marks = Vec::new();
@@ -57,7 +73,17 @@ pub fn chains(a: &Analysis) -> Vec<Chain> {
             out.push(Chain { nodes, marks });
         }
     }
-    out
+    Chains { list: out, omitted }
+}
+
+/// The line that says chains were left out, if they were.
+pub fn omitted_note(chains: &Chains) -> Option<String> {
+    (chains.omitted > 0).then(|| {
+        format!(
+            "{} more chains are not shown: at most {MAX_CHAINS} are listed",
+            chains.omitted
+        )
+    })
 }
 
 fn label(a: &Analysis, src: &Sources, n: usize) -> (String, String) {
@@ -68,7 +94,8 @@ fn label(a: &Analysis, src: &Sources, n: usize) -> (String, String) {
     )
 }
 
-pub fn text(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
+pub fn text(a: &Analysis, all: &Chains, src: &Sources) -> String {
+    let chains = &all.list;
     let mut s = String::new();
     for c in chains {
         for (i, &n) in c.nodes.iter().enumerate() {
@@ -83,11 +110,15 @@ pub fn text(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
     if chains.is_empty() {
         s.push_str("No entry reaches a tool.\n");
     }
+    if let Some(note) = omitted_note(all) {
+        let _ = writeln!(s, "… {note}.");
+    }
     s
 }
 
-pub fn json(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
-    let v: Vec<serde_json::Value> = chains
+pub fn json(a: &Analysis, all: &Chains, src: &Sources) -> String {
+    let v: Vec<serde_json::Value> = all
+        .list
         .iter()
         .map(|c| {
             let steps: Vec<serde_json::Value> = c
@@ -113,23 +144,29 @@ pub fn json(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
             serde_json::json!({ "steps": steps })
         })
         .collect();
-    serde_json::to_string_pretty(&serde_json::json!({ "version": 1, "chains": v }))
-        .unwrap_or_default()
+    let mut doc = serde_json::json!({ "version": 1, "chains": v });
+    if all.omitted > 0 {
+        doc["omitted"] = all.omitted.into();
+    }
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
-/// Nodes and edges of all chains, deduplicated, for the graph formats.
+/// Nodes and edges of all chains, deduplicated, in order of first appearance, for the graph
+/// formats.
 fn graph(chains: &[Chain]) -> (Vec<usize>, Vec<(usize, usize, Mark)>) {
     let mut nodes = Vec::new();
     let mut edges: Vec<(usize, usize, Mark)> = Vec::new();
+    let mut node_seen = rustc_hash::FxHashSet::default();
+    let mut edge_seen = rustc_hash::FxHashSet::default();
     for c in chains {
         for &n in &c.nodes {
-            if !nodes.contains(&n) {
+            if node_seen.insert(n) {
                 nodes.push(n);
             }
         }
         for (i, m) in c.marks.iter().enumerate() {
             let e = (c.nodes[i], c.nodes[i + 1], *m);
-            if !edges.contains(&e) {
+            if edge_seen.insert(e) {
                 edges.push(e);
             }
         }
@@ -162,9 +199,12 @@ fn dot_text(s: &str) -> String {
         .replace('\r', "")
 }
 
-pub fn mermaid(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
-    let (nodes, edges) = graph(chains);
+pub fn mermaid(a: &Analysis, all: &Chains, src: &Sources) -> String {
+    let (nodes, edges) = graph(&all.list);
     let mut s = String::from("flowchart LR\n");
+    if let Some(note) = omitted_note(all) {
+        let _ = writeln!(s, "    %% {note}");
+    }
     for &n in &nodes {
         let (name, at) = label(a, src, n);
         let shape = if a.is_entry[n] {
@@ -197,11 +237,14 @@ pub fn mermaid(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
     s
 }
 
-pub fn dot(a: &Analysis, chains: &[Chain], src: &Sources) -> String {
-    let (nodes, edges) = graph(chains);
+pub fn dot(a: &Analysis, all: &Chains, src: &Sources) -> String {
+    let (nodes, edges) = graph(&all.list);
     let mut s = String::from(
         "digraph paths {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n",
     );
+    if let Some(note) = omitted_note(all) {
+        let _ = writeln!(s, "  // {note}");
+    }
     for &n in &nodes {
         let (name, at) = label(a, src, n);
         let shape = if a.is_entry[n] {

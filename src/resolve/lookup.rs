@@ -2,6 +2,7 @@
 //! workspace functions a method or path call reaches, and what they return.
 
 use super::*;
+use std::sync::Arc;
 
 impl<'a, 's> Walker<'a, 's> {
     pub(super) fn resolve_ty(&self, t: &Ty) -> RTy {
@@ -221,7 +222,17 @@ impl<'a, 's> Walker<'a, 's> {
     }
 
     /// Every implementation of trait method `name` (searched in `t` and its supertraits).
-    pub(super) fn trait_dispatch(&self, t: DefId, name: &str) -> Option<Vec<FnId>> {
+    pub(super) fn trait_dispatch(&self, t: DefId, name: &str) -> Option<Arc<[FnId]>> {
+        let key = (t, Name::from(name));
+        if let Some(known) = self.s.dispatch.borrow().get(&key) {
+            return known.clone();
+        }
+        let found = self.find_dispatch(t, name).map(Arc::from);
+        self.s.dispatch.borrow_mut().insert(key, found.clone());
+        found
+    }
+
+    fn find_dispatch(&self, t: DefId, name: &str) -> Option<Vec<FnId>> {
         let ix = self.ix;
         for tt in ix.trait_closure(t) {
             let Some(decl) = self.trait_decl(tt, name) else {
@@ -245,6 +256,23 @@ impl<'a, 's> Walker<'a, 's> {
             return Some(out);
         }
         None
+    }
+
+    /// The implementations of method `name` of any of the traits `ts` (`dyn A + B`), each
+    /// once; `None` when there is none.
+    fn dispatch_all(&self, ts: &[DefId], name: &str) -> Option<Arc<[FnId]>> {
+        let mut lists = ts.iter().filter_map(|&t| self.trait_dispatch(t, name));
+        let first = lists.next()?;
+        let mut rest = lists.peekable();
+        if rest.peek().is_none() {
+            return (!first.is_empty()).then_some(first);
+        }
+        let mut seen: rustc_hash::FxHashSet<FnId> = first.iter().copied().collect();
+        let mut all = first.to_vec();
+        for l in rest {
+            all.extend(l.iter().copied().filter(|&f| seen.insert(f)));
+        }
+        (!all.is_empty()).then(|| all.into())
     }
 
     /// The impl of workspace trait `t` for workspace type `d`, method `name`.
@@ -299,7 +327,7 @@ impl<'a, 's> Walker<'a, 's> {
             RTy::Adt(d, _) => {
                 let fns = self.adt_methods(*d, name);
                 if !fns.is_empty() {
-                    return Lookup::Fns(fns, false);
+                    return Lookup::Fns(fns.into(), false);
                 }
                 if let Some(t) = known_method(recv, name) {
                     return Lookup::Known(t);
@@ -329,17 +357,7 @@ impl<'a, 's> Walker<'a, 's> {
                 Lookup::External(smol_str::format_smolstr!("{p}::{name}"))
             }
             RTy::Dyn(ts) => {
-                let mut all = Vec::new();
-                for &t in ts {
-                    if let Some(fns) = self.trait_dispatch(t, name) {
-                        for f in fns {
-                            if !all.contains(&f) {
-                                all.push(f);
-                            }
-                        }
-                    }
-                }
-                if !all.is_empty() {
+                if let Some(all) = self.dispatch_all(ts, name) {
                     return Lookup::Fns(all, true);
                 }
                 if let Some(t) = known_method(recv, name) {
@@ -419,12 +437,10 @@ impl<'a, 's> Walker<'a, 's> {
 
     pub(super) fn fns_result(
         &self,
-        mut fns: Vec<FnId>,
+        fns: Arc<[FnId]>,
         dispatch: bool,
         self_ty: Option<&RTy>,
     ) -> (CallRes, RTy) {
-        // Kept for the whole run: without the spare room of a list built by pushing.
-        fns.shrink_to_fit();
         let ty = fns
             .first()
             .map(|&f| self.ret_ty(f, self_ty))
@@ -464,7 +480,7 @@ impl<'a, 's> Walker<'a, 's> {
             Callee::Path { path, qself } => self.path_call(path, qself.as_deref(), c),
             Callee::Value(v) => match self.eval(v) {
                 RTy::Closure(id) => (CallRes::Closure(id), RTy::Unknown),
-                RTy::FnItem(f) => self.fns_result(vec![f], false, None),
+                RTy::FnItem(f) => self.fns_result(Arc::new([f]), false, None),
                 _ => (
                     CallRes::Unresolved(format!("call of a computed value `{}`", v.display())),
                     RTy::Unknown,
@@ -501,7 +517,7 @@ impl<'a, 's> Walker<'a, 's> {
         let fns = self.adt_methods(d, name);
         let st = RTy::Adt(d, Vec::new());
         if !fns.is_empty() {
-            return self.fns_result(fns, false, Some(&st));
+            return self.fns_result(fns.into(), false, Some(&st));
         }
         let tn = &self.ix.defs[d].name;
         if self.derived(d, name) {
@@ -532,7 +548,7 @@ impl<'a, 's> Walker<'a, 's> {
         let first = self.concrete_self(&self.arg_ty(c, 0));
         if let Some(RTy::Adt(d, _)) = &first {
             if let Some(m) = self.impl_method(t, *d, name) {
-                return self.fns_result(vec![m], false, first.as_ref());
+                return self.fns_result(Arc::new([m]), false, first.as_ref());
             }
         }
         match self.trait_dispatch(t, name) {
@@ -568,7 +584,7 @@ impl<'a, 's> Walker<'a, 's> {
             };
             return match (t, self.concrete_self(&st)) {
                 (Some(t), Some(RTy::Adt(d, _))) => match self.impl_method(t, d, name) {
-                    Some(m) => self.fns_result(vec![m], false, Some(&st)),
+                    Some(m) => self.fns_result(Arc::new([m]), false, Some(&st)),
                     None => self.assoc_on_trait(t, name, c),
                 },
                 (Some(t), _) => match self.trait_dispatch(t, name) {
@@ -589,7 +605,7 @@ impl<'a, 's> Walker<'a, 's> {
             if let Some(l) = self.local(name) {
                 return match &l.ty {
                     RTy::Closure(id) => (CallRes::Closure(*id), RTy::Unknown),
-                    RTy::FnItem(f) => self.fns_result(vec![*f], false, None),
+                    RTy::FnItem(f) => self.fns_result(Arc::new([*f]), false, None),
                     _ => (
                         CallRes::Unresolved(format!(
                             "`{name}` is a local value (a closure or function parameter)"
@@ -630,15 +646,7 @@ impl<'a, 's> Walker<'a, 's> {
             for gs in &self.generics {
                 if let Some(g) = gs.iter().find(|g| &*g.name == first) {
                     if let RTy::Dyn(ts) = self.ix.dyn_of(self.module, &g.bounds) {
-                        let mut all = Vec::new();
-                        for t in ts {
-                            for f in self.trait_dispatch(t, name).unwrap_or_default() {
-                                if !all.contains(&f) {
-                                    all.push(f);
-                                }
-                            }
-                        }
-                        if !all.is_empty() {
+                        if let Some(all) = self.dispatch_all(&ts, name) {
                             return self.fns_result(all, true, None);
                         }
                     }
@@ -650,7 +658,7 @@ impl<'a, 's> Walker<'a, 's> {
             }
         }
         match self.ix.resolve_path(self.module, path, Ns::Values) {
-            PathRes::Res(Res::Fn(f)) => self.fns_result(vec![f], false, None),
+            PathRes::Res(Res::Fn(f)) => self.fns_result(Arc::new([f]), false, None),
             PathRes::Res(Res::Def(d)) => match self.ix.defs[d].kind {
                 DefKind::Adt(_) => (CallRes::Constructor, RTy::Adt(d, Vec::new())),
                 DefKind::Alias(_) => match self.ix.adt_of_path(self.module, path) {

@@ -22,7 +22,8 @@ use crate::syntax::summary::*;
 pub enum CallRes {
     /// Workspace functions. `dispatch`: through a trait object or generic (every impl).
     Fns {
-        targets: Vec<FnId>,
+        /// Shared between the calls of one trait method (an edge list per impl set, not per call).
+        targets: std::sync::Arc<[FnId]>,
         dispatch: bool,
     },
     /// Closure #n of the same body, called through a local binding.
@@ -49,6 +50,59 @@ pub struct FnResolution {
 
 pub struct Resolution {
     pub fns: Vec<FnResolution>,
+}
+
+/// Calls through a trait object or generic that were not followed because the run's budget of
+/// dispatch edges was spent ([`Resolution::limit_dispatch`]).
+pub struct DispatchCut {
+    /// The first such call: its function and call index.
+    pub first: (FnId, usize),
+    pub calls: usize,
+    pub budget: usize,
+}
+
+impl Resolution {
+    /// Keep the edges of calls through trait objects and generics within `budget` in all: a call
+    /// has an edge to every implementation, so N implementations called from N places cost N²
+    /// (SPEC §10). Calls are taken in function order; a call that no longer fits is unresolved,
+    /// with the reason, instead of followed. Real servers use a few percent of any budget this
+    /// sets (zeroclaw: 26k edges).
+    pub fn limit_dispatch(&mut self, budget: usize) -> Option<DispatchCut> {
+        let mut left = budget;
+        let mut cut: Option<DispatchCut> = None;
+        for (f, r) in self.fns.iter_mut().enumerate() {
+            for (ci, c) in r.calls.iter_mut().enumerate() {
+                let CallRes::Fns {
+                    targets,
+                    dispatch: true,
+                } = c
+                else {
+                    continue;
+                };
+                if targets.len() <= left {
+                    left -= targets.len();
+                    continue;
+                }
+                *c = CallRes::Unresolved(format!(
+                    "a call through a trait object or generic with {} implementations, not followed: the run's budget of {budget} such edges is spent",
+                    targets.len()
+                ));
+                let cut = cut.get_or_insert(DispatchCut {
+                    first: (f, ci),
+                    calls: 0,
+                    budget,
+                });
+                cut.calls += 1;
+            }
+        }
+        cut
+    }
+}
+
+/// The budget of dispatch edges for a workspace of `source_bytes` bytes of Rust: proportional
+/// to the input, with a floor no real server comes near.
+pub fn dispatch_budget(source_bytes: u64) -> usize {
+    (source_bytes as usize).max(1 << 20)
 }
 
 /// What resolution needs that does not depend on the context model: field types (see
@@ -201,6 +255,10 @@ struct Scratch {
     carriers: Vec<u32>,
     /// Closures passed to `TL.with(…)` of a thread-local: the thread-local's name.
     tl_scope: Vec<Option<Name>>,
+    /// The implementations of each trait method called so far (they do not depend on the
+    /// function, so they are kept for the thread's whole run): every call through `dyn Trait`
+    /// shares one list instead of building its own.
+    dispatch: std::cell::RefCell<rustc_hash::FxHashMap<(DefId, Name), Impls>>,
 }
 
 impl Scratch {
@@ -220,8 +278,11 @@ impl Scratch {
     }
 }
 
+/// The implementations a call of one trait method may reach (`None`: no such method).
+type Impls = Option<std::sync::Arc<[FnId]>>;
+
 enum Lookup {
-    Fns(Vec<FnId>, bool),
+    Fns(std::sync::Arc<[FnId]>, bool),
     Known(RTy),
     External(Name),
     NotFound(String),

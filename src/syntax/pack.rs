@@ -256,7 +256,9 @@ mod tests {
                 include_tests: false,
             },
             2,
-        );
+            usize::MAX,
+        )
+        .0;
         let fresh = FileData {
             summary: Some(Arc::new(lowered)),
             diags: Vec::new(),

@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap;
 use crate::cache::Stamp;
 use crate::diagnostic::{Diag, Severity};
 use crate::discover::{absolute, normalize, CrateKind, Project};
-use crate::syntax::lower::{lower_file, LowerOptions};
+use crate::syntax::lower::{lower_file, macro_budget, LowerOptions, MacroCut};
 use crate::syntax::pack::{FileCache, FileData, Miss};
 use crate::syntax::summary::{CommentAllow, FileSummary, Loc, ModDecl, Name};
 use threadlint_alloc::arena;
@@ -485,8 +485,10 @@ fn parse_bytes(
     };
     let lines = text.bytes().filter(|&b| b == b'\n').count() as u32 + 1;
     let skip_tests = !opts.include_tests;
+    let cut = std::cell::Cell::new(None);
     let lower = |file: &syn::File| {
-        let mut summary = lower_file(file, opts, lines);
+        let (mut summary, c) = lower_file(file, opts, lines, macro_budget(text.len()));
+        cut.set(c);
         summary.allows = scan_allows(&text);
         summary
     };
@@ -535,6 +537,22 @@ fn parse_bytes(
     };
     // Spans of this file are no longer needed: free proc-macro2's per-thread source map.
     proc_macro2::extra::invalidate_current_thread_spans();
+    let mut result = result;
+    if let Some(MacroCut { first, count }) = cut.get() {
+        result.1.push(Diag::new(
+            Severity::Warning,
+            "limit",
+            path,
+            Some(first),
+            format!(
+                "this macro's input{more} is not read as code, so the calls in it are not seen: macros here are nested too deep (threadlint reads at most 4× the file's size of macro input)",
+                more = match count {
+                    1 => String::new(),
+                    n => format!(" and that of {} later one{}", n - 1, if n == 2 { "" } else { "s" }),
+                },
+            ),
+        ));
+    }
     result
 }
 
@@ -987,8 +1005,10 @@ mod tests {
                 LowerOptions {
                     include_tests: false
                 },
-                1
+                1,
+                usize::MAX
             )
+            .0
         )
     }
 

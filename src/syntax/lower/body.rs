@@ -538,6 +538,24 @@ impl<'l> BodyBuilder<'l> {
         if &*name == "macro_rules" || m.tokens.is_empty() {
             return VExpr::Macro(name);
         }
+        // Every read of macro input is paid from the file's budget; a nest deeper than the
+        // budget allows is left unread (and said so), not read again at every level.
+        let (open, close) = (m.delimiter.span().open(), m.delimiter.span().close());
+        let len = close
+            .byte_range()
+            .end
+            .saturating_sub(open.byte_range().start);
+        let l = &mut *self.lowerer;
+        if len > l.macro_budget {
+            let at = loc2(path_start(&m.path), close);
+            let cut = l.cut.get_or_insert(MacroCut {
+                first: at,
+                count: 0,
+            });
+            cut.count += 1;
+            return VExpr::Macro(name);
+        }
+        l.macro_budget -= len;
         // A formatting/logging macro without a parenthesized group anywhere in its input holds
         // no call: nothing to read (`info!(user = %ctx.user, "…")`).
         if is_std_like_macro(&name)

@@ -15,19 +15,42 @@ pub struct LowerOptions {
     pub include_tests: bool,
 }
 
-pub fn lower_file(file: &syn::File, opts: LowerOptions, lines: u32) -> FileSummary {
+pub fn lower_file(
+    file: &syn::File,
+    opts: LowerOptions,
+    lines: u32,
+    macro_budget: usize,
+) -> (FileSummary, Option<MacroCut>) {
     let mut l = Lowerer {
         opts,
         modules: vec![ModItems::default()],
         scratch: Body::default(),
+        macro_budget,
+        cut: None,
     };
     l.items(&file.items, 0);
     l.modules.iter_mut().for_each(ModItems::shrink);
-    FileSummary {
+    let summary = FileSummary {
         modules: l.modules,
         lines,
         allows: Vec::new(),
-    }
+    };
+    (summary, l.cut)
+}
+
+/// How many bytes of macro input a file of `len` bytes may have read as code. Each macro nested
+/// in another is read again with its parent, so without a bound a deep nest costs the square of
+/// its size (SPEC §10). Real code re-reads a fraction of its size; this leaves it room to spare.
+pub fn macro_budget(len: usize) -> usize {
+    len.saturating_mul(4).saturating_add(64 << 10)
+}
+
+/// Macro invocations whose input was not read because the file's budget of macro input
+/// ([`macro_budget`]) was spent: the first one's location, and how many.
+#[derive(Clone, Copy, Debug)]
+pub struct MacroCut {
+    pub first: Loc,
+    pub count: u32,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,10 +243,15 @@ pub fn lower_path(p: &syn::Path) -> Path {
 fn ident_name(i: &syn::Ident) -> Name {
     // Formats straight into an inline small string: no allocation for short names.
     let s = smol_str::format_smolstr!("{i}");
-    match s.strip_prefix("r#") {
+    let s = match s.strip_prefix("r#") {
         Some(rest) => Name::new(rest),
         None => s,
+    };
+    // A huge identifier is shortened (the same way wherever it appears): see `bounded::name`.
+    if s.len() > crate::bounded::MAX_NAME {
+        return Name::new(crate::bounded::name(&s));
     }
+    s
 }
 
 pub fn lower_ty(t: &syn::Type) -> Ty {
@@ -424,6 +452,9 @@ struct Lowerer {
     modules: Vec<ModItems>,
     /// The body being built, kept between functions so its vectors grow once per file.
     scratch: Body,
+    /// Bytes of macro input that may still be read as code (see [`macro_budget`]).
+    macro_budget: usize,
+    cut: Option<MacroCut>,
 }
 
 impl Lowerer {
