@@ -96,6 +96,9 @@ pub struct Analysis<'g, 's> {
     pub reaches_ambient: Vec<bool>,
     /// Node runs inside an ambient scope (called from one, not through a spawn).
     pub in_ambient: Vec<bool>,
+    /// Node needs context (SPEC §3): a tool that can receive one is reachable from it along
+    /// handoffs that pass no origin and no per-conversation receiver.
+    pub needs_ctx: Vec<bool>,
     /// Per channel key: the nodes that receive it.
     pub receivers: FxHashMap<String, Vec<usize>>,
     /// Per function: bit i set when its return value is derived from parameter i.
@@ -122,6 +125,7 @@ impl<'g, 's> Analysis<'g, 's> {
             to_tool: vec![None; n],
             reaches_ambient: vec![false; n],
             in_ambient: vec![false; n],
+            needs_ctx: vec![false; n],
             receivers: FxHashMap::default(),
             returns_param: Vec::new(),
             sources: Mutex::new(FxHashMap::default()),
@@ -424,6 +428,19 @@ impl<'g, 's> Analysis<'g, 's> {
                 Via::Channel(..) => false,
             },
         );
+        // What needs context: back from the tools that can receive one, never into an origin
+        // (it makes its own).
+        let mut needs = vec![false; n];
+        {
+            let origin = |x: usize| self.is_origin[self.node_fn(x).0];
+            let seeds: Vec<usize> = (0..n)
+                .filter(|&x| {
+                    self.is_tool[x] && self.can_receive_ctx(self.node_fn(x).0) && !origin(x)
+                })
+                .collect();
+            breadth_first(&mut needs, seeds, pred, expand, |_, p, _| !origin(p));
+        }
+        self.needs_ctx = needs;
     }
 
     /// Is call #k of f made inside an ambient scope?

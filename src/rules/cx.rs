@@ -17,7 +17,7 @@ use crate::resolve::facts::{CallFacts, Dep, FnFacts};
 use crate::resolve::{CallRes, FnResolution};
 use crate::syntax::summary::{Attr, CallSite, Callee, Loc};
 
-use super::{Finding, Rule};
+use super::{Finding, Rule, Scope};
 
 /// A function of the workspace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -214,6 +214,12 @@ impl<'c> Cx<'c> {
         self.a.on_path[n.0]
     }
 
+    /// `n` needs context (SPEC §3): a tool that can receive one is reachable from it along
+    /// handoffs that pass no origin and no per-conversation receiver.
+    pub fn needs_context(self, n: NodeId) -> bool {
+        self.a.needs_ctx[n.0]
+    }
+
     /// `n` is reachable from an entry point through handoffs.
     pub fn entry_reachable(self, n: NodeId) -> bool {
         self.a.reached[n.0]
@@ -359,23 +365,24 @@ impl<'c> Cx<'c> {
         loc: Loc,
         within: Option<NodeId>,
         path: Vec<Step>,
-    ) -> Finding {
+    ) -> Option<Finding> {
+        // A rule scoped to entry-reachable code reports nothing where no entry reaches.
+        if rule.scope == Scope::EntryReachable && within.is_some_and(|n| !self.entry_reachable(n))
+        {
+            return None;
+        }
         let mut f = Finding::new(rule, file, loc, v.message(), v.help(), path);
         if let Some(n) = within {
             f.func = self.qualified_name(n);
         }
         f.key = v.key();
-        f
+        Some(f)
     }
 }
 
 impl<'c> Func<'c> {
     pub fn file(&self) -> usize {
         self.info.file
-    }
-
-    pub fn owner(&self) -> Owner {
-        self.info.owner
     }
 
     /// The attribute `#[name]` (a threadlint attribute by any path or import: `entry`,

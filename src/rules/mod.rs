@@ -58,7 +58,19 @@ pub struct Rule {
     pub summary: &'static str,
     /// The rule's documentation (`rules/TPxxx.md`).
     pub doc: &'static str,
+    /// Where its findings may lie.
+    pub scope: Scope,
     check: fn(cx::Cx) -> Vec<Finding>,
+}
+
+/// Where a rule's findings may lie (SPEC §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Only in functions an entry point reaches, with a path that starts at one: code no entry
+    /// reaches (a CLI, a TUI, start-up wiring, a client of the server) gets none of them.
+    EntryReachable,
+    /// Anywhere the rule's own condition holds (a tool, an entry, a suppression, a note).
+    Anywhere,
 }
 
 /// Declares each rule's module and lists its `RULE` in [`RULES`], in code order. The list is

@@ -1,8 +1,8 @@
-//! TP001 dropped-at-call: a function that has context calls an on-path function and passes none.
+//! TP001 dropped-at-call: a function that has context calls a function that needs context and
+//! passes none.
 
 use super::cx::{Call, Cx, NodeId, Violation};
-use super::{Finding, Level, Rule};
-use crate::index::Owner;
+use super::{Finding, Level, Rule, Scope};
 use crate::syntax::summary::Callee;
 
 pub const RULE: Rule = Rule {
@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     level: Level::Error,
     summary: "a call on the way to a tool passes no thread context while one is in scope",
     doc: include_str!("../../rules/TP001.md"),
+    scope: Scope::EntryReachable,
     check,
 };
 
@@ -66,30 +67,21 @@ fn check(cx: Cx) -> Vec<Finding> {
                 callee_qualified: cx.qualified_name(t),
             };
             let path = cx.path(call.from, Some(t));
-            out.push(cx.report(&RULE, &v, call.file, call.loc(), Some(call.from), path));
+            out.extend(cx.report(&RULE, &v, call.file, call.loc(), Some(call.from), path));
         }
     }
     out
 }
 
-/// The callee leads to a tool and does not get the context another way.
+/// The callee needs context and does not get it another way. An entry, an origin (the context
+/// type's own methods included), a tool that cannot take a context (TP005 reports it) or code
+/// whose tools all cannot: none of them needs one.
 fn dropped(cx: Cx, call: &Call, t: NodeId) -> bool {
-    if !cx.on_path(t) || (call.in_ambient() && cx.reaches_ambient(t)) || cx.is_entry(t) {
+    if !cx.needs_context(t) || (call.in_ambient() && cx.reaches_ambient(t)) || cx.is_entry(t) {
         return false;
     }
     let (tf, _) = cx.fn_of(t);
     let target = cx.func(tf);
-    // Methods of the context type itself, and tools that cannot take a context at all (TP005
-    // reports those), are not drops at the call.
-    let own = match target.owner() {
-        Owner::Impl(i) => cx.index().impls[i]
-            .self_adt
-            .is_some_and(|d| cx.model().context_adts.contains(&d)),
-        _ => false,
-    };
-    if own || (cx.is_tool(t) && !cx.can_receive_context(tf)) {
-        return false;
-    }
     // `#[propagates(p)]` on the callee: whatever is passed as `p` is the context.
     let Some(p) = target.attr("propagates") else {
         return true;

@@ -1,7 +1,7 @@
 //! TP002 fabricated-context: a context made up from nothing halfway down the path.
 
 use super::cx::{Cx, Violation};
-use super::{Finding, Level, Rule};
+use super::{Finding, Level, Rule, Scope};
 
 pub const RULE: Rule = Rule {
     code: "TP002",
@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     level: Level::Error,
     summary: "a thread context is created from nothing on the way to a tool",
     doc: include_str!("../../rules/TP002.md"),
+    scope: Scope::EntryReachable,
     check,
 };
 
@@ -61,7 +62,7 @@ fn check(cx: Cx) -> Vec<Finding> {
                 func: cx.short_name(node),
                 what: fab.what.clone(),
             };
-            out.push(cx.report(
+            out.extend(cx.report(
                 &RULE,
                 &v,
                 func.file(),

@@ -2,7 +2,7 @@
 //! ambient scope its code reads.
 
 use super::cx::{Cx, Violation};
-use super::{Finding, Level, Rule};
+use super::{Finding, Level, Rule, Scope};
 
 pub const RULE: Rule = Rule {
     code: "TP003",
@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     level: Level::Error,
     summary: "a spawned task or thread reaches a tool without the thread context",
     doc: include_str!("../../rules/TP003.md"),
+    scope: Scope::EntryReachable,
     check,
 };
 
@@ -92,7 +93,7 @@ fn check(cx: Cx) -> Vec<Finding> {
                 continue;
             };
             let path = cx.path(call.from, Some(task));
-            out.push(cx.report(&RULE, &v, call.file, call.loc(), Some(call.from), path));
+            out.extend(cx.report(&RULE, &v, call.file, call.loc(), Some(call.from), path));
         }
     }
     out

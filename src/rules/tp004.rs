@@ -1,7 +1,7 @@
 //! TP004 dropped-at-channel: a message without context is sent to a receiver that reaches a tool.
 
 use super::cx::{Cx, Violation};
-use super::{Finding, Level, Rule};
+use super::{Finding, Level, Rule, Scope};
 use crate::resolve::facts::ChannelDir;
 
 pub const RULE: Rule = Rule {
@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     summary:
         "a message sent on a channel carries no thread context, and its receiver reaches a tool",
     doc: include_str!("../../rules/TP004.md"),
+    scope: Scope::EntryReachable,
     check,
 };
 
@@ -71,7 +72,7 @@ fn check(cx: Cx) -> Vec<Finding> {
                     .to_string(),
             };
             let path = cx.path(call.from, Some(recv));
-            out.push(cx.report(&RULE, &v, call.file, call.loc(), Some(call.from), path));
+            out.extend(cx.report(&RULE, &v, call.file, call.loc(), Some(call.from), path));
         }
     }
     out

@@ -1,7 +1,7 @@
 //! TP005 tool-without-context: a tool reachable from an entry has no way to receive context.
 
 use super::cx::{Cx, FnId, Violation};
-use super::{Finding, Level, Rule};
+use super::{Finding, Level, Rule, Scope};
 
 pub const RULE: Rule = Rule {
     code: "TP005",
@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     level: Level::Warning,
     summary: "a tool reachable from a WebSocket entry cannot receive a thread context",
     doc: include_str!("../../rules/TP005.md"),
+    scope: Scope::Anywhere,
     check,
 };
 
@@ -60,7 +61,7 @@ fn check(cx: Cx) -> Vec<Finding> {
             tool: cx.short_name(at.id.node()),
         };
         let path = cx.path(f.node(), None);
-        out.push(cx.report(
+        out.extend(cx.report(
             &RULE,
             &v,
             at.file(),

@@ -1,7 +1,7 @@
 //! TP006 entry-without-context: an entry reaches a tool and no context is ever established.
 
 use super::cx::{Cx, Violation};
-use super::{Finding, Level, Rule};
+use super::{Finding, Level, Rule, Scope};
 
 pub const RULE: Rule = Rule {
     code: "TP006",
@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     summary:
         "a WebSocket entry reaches a tool along a path on which no thread context is established",
     doc: include_str!("../../rules/TP006.md"),
+    scope: Scope::Anywhere,
     check,
 };
 
@@ -56,7 +57,7 @@ fn check(cx: Cx) -> Vec<Finding> {
             tool_qualified: cx.qualified_name(tool),
         };
         let (file, loc) = cx.site(e);
-        out.push(cx.report(&RULE, &v, file, loc, Some(e), path));
+        out.extend(cx.report(&RULE, &v, file, loc, Some(e), path));
     }
     out
 }

@@ -1,7 +1,7 @@
 //! TP007 context-in-shared-state: a carrier written into state every connection shares.
 
 use super::cx::{Cx, Violation};
-use super::{Finding, Level, Rule};
+use super::{Finding, Level, Rule, Scope};
 
 pub const RULE: Rule = Rule {
     code: "TP007",
@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     level: Level::Error,
     summary: "a thread context is parked in state shared by all connections",
     doc: include_str!("../../rules/TP007.md"),
+    scope: Scope::EntryReachable,
     check,
 };
 
@@ -45,7 +46,7 @@ fn check(cx: Cx) -> Vec<Finding> {
                 value: w.value.clone(),
                 slot: w.slot.clone(),
             };
-            out.push(cx.report(
+            out.extend(cx.report(
                 &RULE,
                 &v,
                 func.file(),

@@ -1,7 +1,7 @@
 //! TP008 result-broadcast: a tool result sent to every connection instead of its requester.
 
 use super::cx::{Cx, FnId, Func, Violation};
-use super::{Finding, Level, Rule};
+use super::{Finding, Level, Rule, Scope};
 use crate::resolve::facts::{ChannelDir, Dep};
 
 pub const RULE: Rule = Rule {
@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     level: Level::Error,
     summary: "a value derived from a tool result is sent to every connection",
     doc: include_str!("../../rules/TP008.md"),
+    scope: Scope::EntryReachable,
     check,
 };
 
@@ -117,7 +118,7 @@ fn check(cx: Cx) -> Vec<Finding> {
                     to,
                 };
                 let path = cx.path(call.from, None);
-                out.push(cx.report(&RULE, &v, call.file, call.loc(), Some(call.from), path));
+                out.extend(cx.report(&RULE, &v, call.file, call.loc(), Some(call.from), path));
             }
         }
     }
@@ -146,7 +147,7 @@ fn check(cx: Cx) -> Vec<Finding> {
                         helper_qualified: cx.qualified_name(t.node()),
                     };
                     let path = cx.path(call.from, Some(t.node()));
-                    out.push(cx.report(&RULE, &v, call.file, call.loc(), Some(call.from), path));
+                    out.extend(cx.report(&RULE, &v, call.file, call.loc(), Some(call.from), path));
                     break;
                 }
             }

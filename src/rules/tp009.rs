@@ -2,7 +2,7 @@
 //! or a declared `#[entry]` that reaches no tool.
 
 use super::cx::{Cx, Violation};
-use super::{Finding, Level, Rule};
+use super::{Finding, Level, Rule, Scope};
 
 pub const RULE: Rule = Rule {
     code: "TP009",
@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     summary:
         "a suppression suppresses nothing or gives no reason, or a declared entry reaches no tool",
     doc: include_str!("../../rules/TP009.md"),
+    scope: Scope::Anywhere,
     check,
 };
 
@@ -48,7 +49,7 @@ fn check(cx: Cx) -> Vec<Finding> {
         let v = EntryReachesNoTool {
             entry: cx.short_name(func.id.node()),
         };
-        out.push(cx.report(
+        out.extend(cx.report(
             &RULE,
             &v,
             func.file(),

@@ -1,7 +1,7 @@
 //! TP010 unresolved-handoff: an on-path function makes a call the analysis cannot resolve.
 
 use super::cx::{Cx, Violation};
-use super::{Finding, Level, Rule};
+use super::{Finding, Level, Rule, Scope};
 
 pub const RULE: Rule = Rule {
     code: "TP010",
@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     level: Level::Note,
     summary: "a call on the way to a tool could not be resolved, so the analysis cannot follow it",
     doc: include_str!("../../rules/TP010.md"),
+    scope: Scope::Anywhere,
     check,
 };
 
@@ -54,7 +55,7 @@ fn check(cx: Cx) -> Vec<Finding> {
             reason: u.reason.clone(),
         };
         let (file, _) = cx.site(from);
-        out.push(cx.report(&RULE, &v, file, u.loc, Some(from), Vec::new()));
+        out.extend(cx.report(&RULE, &v, file, u.loc, Some(from), Vec::new()));
     }
     out
 }
