@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 use crate::analysis::graph::{EdgeKind, NodeKind};
 use crate::config::{fn_pattern_matches, Config};
 use crate::index::{FnId, Owner};
-use crate::resolve::facts::{ChannelDir, FnFacts};
+use crate::resolve::facts::{ChannelDir, Endpoint, FnFacts};
 use crate::resolve::CallRes;
 use crate::syntax::summary::{Loc, Ty};
 
@@ -99,8 +99,13 @@ pub struct Analysis<'g, 's> {
     /// Node needs context (SPEC §3): a tool that can receive one is reachable from it along
     /// handoffs that pass no origin and no per-conversation receiver.
     pub needs_ctx: Vec<bool>,
-    /// Per channel key: the nodes that receive it.
+    /// Per workspace message type: the nodes that receive it (for the by-type fallback).
     pub receivers: FxHashMap<String, Vec<usize>>,
+    /// Per send (function, call): the receivers of its own channel.
+    pub chan_targets: FxHashMap<(FnId, u32), Vec<usize>>,
+    /// Sends whose channel could not be traced to a receiver, linked by a workspace message type
+    /// only: (node, function, call, message type, receivers). Unresolved handoffs, not edges.
+    pub typed_sends: Vec<(usize, FnId, u32, String, Vec<usize>)>,
     /// Per function: bit i set when its return value is derived from parameter i.
     pub returns_param: Vec<u64>,
     sources: Mutex<FxHashMap<usize, Vec<String>>>,
@@ -127,6 +132,8 @@ impl<'g, 's> Analysis<'g, 's> {
             in_ambient: vec![false; n],
             needs_ctx: vec![false; n],
             receivers: FxHashMap::default(),
+            chan_targets: FxHashMap::default(),
+            typed_sends: Vec::new(),
             returns_param: Vec::new(),
             sources: Mutex::new(FxHashMap::default()),
         };
@@ -176,26 +183,102 @@ impl<'g, 's> Analysis<'g, 's> {
             };
             self.succ[e.from].push((e.to, via));
         }
-        // Channels: a send reaches every function that receives the same message type.
-        let mut sends = Vec::new();
-        for (f, r) in self.gr.res.fns.iter().enumerate() {
-            for op in &r.facts.channels {
-                let Some(key) = &op.key else { continue };
-                let owner = r.call_owner.get(op.call as usize).copied().flatten();
-                let node = self.node(f, owner);
-                match op.dir {
-                    ChannelDir::Recv => self.receivers.entry(key.clone()).or_default().push(node),
-                    ChannelDir::Send => sends.push((node, f, op.call, key.clone())),
+        self.link_channels();
+    }
+
+    /// Channels by identity (SPEC §3): the ends each body traces ([`Endpoint`]) are joined
+    /// through the links of every body into channels; a send reaches the receivers of its own
+    /// channel. A send whose channel has no receiver the analysis can see may be linked by
+    /// message type only when that type is the workspace's and both crates end up in one binary;
+    /// such a link is not an edge but an unresolved handoff (`?`, TP010), never a drop.
+    fn link_channels(&mut self) {
+        let mut ids: FxHashMap<&Endpoint, u32> = FxHashMap::default();
+        let mut parent: Vec<u32> = Vec::new();
+        fn find(parent: &mut [u32], mut x: u32) -> u32 {
+            while parent[x as usize] != x {
+                let p = parent[parent[x as usize] as usize];
+                parent[x as usize] = p;
+                x = p;
+            }
+            x
+        }
+        let mut id = |e: &'g Endpoint, parent: &mut Vec<u32>| -> u32 {
+            *ids.entry(e).or_insert_with(|| {
+                parent.push(parent.len() as u32);
+                (parent.len() - 1) as u32
+            })
+        };
+        let fns = &self.gr.res.fns;
+        for r in fns.iter() {
+            for (a, b) in &r.facts.chan_links {
+                let (x, y) = (id(a, &mut parent), id(b, &mut parent));
+                let (x, y) = (find(&mut parent, x), find(&mut parent, y));
+                if x != y {
+                    parent[x as usize] = y;
                 }
             }
         }
-        for (node, f, call, key) in sends {
-            if let Some(rs) = self.receivers.get(&key) {
-                for &r in rs {
-                    if r != node {
-                        self.succ[node].push((r, Via::Channel(f, call)));
+        // Receivers by channel, and by message type for the fallback.
+        let mut by_channel: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+        let mut sends = Vec::new();
+        for (f, r) in fns.iter().enumerate() {
+            for op in &r.facts.channels {
+                let owner = r.call_owner.get(op.call as usize).copied().flatten();
+                let node = self.node(f, owner);
+                let channel = op.endpoint.as_ref().map(|e| {
+                    let x = id(e, &mut parent);
+                    find(&mut parent, x)
+                });
+                match op.dir {
+                    ChannelDir::Recv => {
+                        if let Some(c) = channel {
+                            by_channel.entry(c).or_default().push(node);
+                        }
+                        if let (Some(key), true) = (&op.key, op.msg_adt) {
+                            self.receivers.entry(key.clone()).or_default().push(node);
+                        }
                     }
+                    ChannelDir::Send => sends.push((node, f, op, channel)),
                 }
+            }
+        }
+        let gr = self.gr;
+        let krate = |node: usize| {
+            let f = match gr.graph.nodes[node].kind {
+                NodeKind::Fn { func } | NodeKind::Closure { func, .. } => func,
+            };
+            gr.ix.modules[gr.ix.fns[f].module].krate
+        };
+        let binaries = Binaries::new(gr.ix.project);
+        for (node, f, op, channel) in sends {
+            let mut targets: Vec<usize> = channel
+                .and_then(|c| by_channel.get(&c))
+                .map(|rs| rs.iter().copied().filter(|&r| r != node).collect())
+                .unwrap_or_default();
+            targets.dedup();
+            if !targets.is_empty() {
+                for &r in &targets {
+                    self.succ[node].push((r, Via::Channel(f, op.call)));
+                }
+                self.chan_targets.insert((f, op.call), targets);
+                continue;
+            }
+            // No receiver of its own channel is known: by type, as an unresolved handoff.
+            let Some(key) = op.key.as_ref().filter(|_| op.msg_adt) else {
+                continue;
+            };
+            let here = krate(node);
+            let typed: Vec<usize> = self
+                .receivers
+                .get(key)
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&r| r != node && binaries.together(here, krate(r)))
+                .collect();
+            if !typed.is_empty() {
+                self.typed_sends
+                    .push((node, f, op.call, key.clone(), typed));
             }
         }
     }
@@ -711,3 +794,40 @@ pub mod graph;
 pub mod search;
 
 use search::{breadth_first, expand};
+
+/// Which workspace crates end up in one binary: a crate with both in its dependency closure (a
+/// binary, or any crate that depends on both, counted generously).
+struct Binaries {
+    /// Per crate: the crates it depends on, itself included (transitively).
+    closure: Vec<Vec<bool>>,
+}
+
+impl Binaries {
+    fn new(project: &crate::discover::Project) -> Binaries {
+        let n = project.crates.len();
+        let mut closure = vec![vec![false; n]; n];
+        for (c, row) in closure.iter_mut().enumerate() {
+            let mut stack = vec![c];
+            while let Some(x) = stack.pop() {
+                if std::mem::replace(&mut row[x], true) {
+                    continue;
+                }
+                stack.extend(
+                    project.crates[x]
+                        .externs
+                        .values()
+                        .copied()
+                        .filter(|&d| d < n),
+                );
+            }
+        }
+        Binaries { closure }
+    }
+
+    fn together(&self, a: usize, b: usize) -> bool {
+        a == b
+            || self.closure.iter().any(|row| {
+                row.get(a).copied().unwrap_or(false) && row.get(b).copied().unwrap_or(false)
+            })
+    }
+}

@@ -38,6 +38,8 @@ struct Framework {
     #[serde(default)]
     channel_constructors: Vec<String>,
     #[serde(default)]
+    channel_identity_methods: Vec<String>,
+    #[serde(default)]
     broadcast: Vec<String>,
     #[serde(default)]
     scope_methods: Vec<String>,
@@ -122,6 +124,7 @@ pub struct Knowledge {
     send_all_methods: Vec<String>,
     recv_methods: Vec<String>,
     channel_constructors: Vec<String>,
+    channel_identity_methods: Vec<String>,
     broadcast: Vec<String>,
     scope_methods: Vec<String>,
     ambient_read_methods: Vec<String>,
@@ -191,6 +194,7 @@ impl Knowledge {
             send_all_methods: union(|f| &f.send_all_methods),
             recv_methods: union(|f| &f.recv_methods),
             channel_constructors: union(|f| &f.channel_constructors),
+            channel_identity_methods: union(|f| &f.channel_identity_methods),
             broadcast: union(|f| &f.broadcast),
             scope_methods: union(|f| &f.scope_methods),
             ambient_read_methods: union(|f| &f.ambient_read_methods),
@@ -230,6 +234,17 @@ impl Knowledge {
     /// of all the connections, it sends to every one.
     pub fn is_send_all_method(&self, name: &str) -> bool {
         has(&self.send_all_methods, name)
+    }
+
+    /// A sender or receiver type (last segment): a channel end.
+    pub fn is_channel_end(&self, name: &str) -> bool {
+        has(&self.senders, name) || has(&self.receivers, name)
+    }
+
+    /// A method whose result is the same channel end as its receiver (`tx.clone()`,
+    /// `tx.subscribe()`, `slot.lock()`, `map.get(k)`): the channel's identity carries over.
+    pub fn keeps_channel(&self, method: &str) -> bool {
+        has(&self.channel_identity_methods, method)
     }
 
     /// A function (last segment) that makes a new channel: its ends belong to one connection.

@@ -39,6 +39,7 @@ impl<'a, 's> Walker<'a, 's> {
                 Holder::Adt(d) => self.model.app_state_adts.contains(&d),
                 Holder::Param | Holder::Unknown => true,
             };
+            let msg_ty = recv_ty_arg(recv_ty).unwrap_or(arg_ty);
             self.out.facts.channels.push(ChannelOp {
                 call: id as u32,
                 dir: ChannelDir::Send,
@@ -47,9 +48,12 @@ impl<'a, 's> Walker<'a, 's> {
                 broadcast: know.is_broadcast(path),
                 msg_carrier,
                 msg_deps: cf.arg_deps.first().cloned().unwrap_or_default(),
+                endpoint: self.endpoint(recv),
+                msg_adt: matches!(msg_ty, RTy::Adt(..)),
             });
         } else if know.is_channel_recv(name, last) {
-            let key = recv_ty_arg(recv_ty).and_then(|t| msg_key(self, &t));
+            let msg_ty = recv_ty_arg(recv_ty);
+            let key = msg_ty.as_ref().and_then(|t| msg_key(self, t));
             self.out.facts.channels.push(ChannelOp {
                 call: id as u32,
                 dir: ChannelDir::Recv,
@@ -58,6 +62,8 @@ impl<'a, 's> Walker<'a, 's> {
                 broadcast: false,
                 msg_carrier: false,
                 msg_deps: Vec::new(),
+                endpoint: self.endpoint(recv),
+                msg_adt: matches!(msg_ty, Some(RTy::Adt(..))),
             });
         }
         // Sending to every connection: `for conn in state.conns.values() { conn.send(…) }`.

@@ -3,7 +3,23 @@
 //! closures capture, where contexts are made up, written to shared state, sent or spawned.
 //! The rules decide from these facts and the call graph; they never see syntax.
 
+use crate::index::{DefId, FnId};
 use crate::syntax::summary::{Body, Event, Loc, Name, VExpr};
+
+/// Where a channel end comes from, as far as one function body can tell: the analysis joins the
+/// links between these (SPEC §3 "Channel") into channels, and a send reaches the receivers of
+/// its own channel only.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// Made by call #k of function f (`mpsc::channel()`): both of its ends.
+    Made(FnId, u32),
+    /// A field of a workspace type (`self.tx`, `Handle { tx }`, a variant's field).
+    Field(DefId, Name),
+    /// Parameter i of function f (`self` not counted).
+    Param(FnId, u32),
+    /// What function f returns (`fn sender(&self) -> Sender<Msg>`).
+    Ret(FnId),
+}
 
 /// Where a value comes from, for taint (tool results) and parameter flows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -85,6 +101,10 @@ pub struct ChannelOp {
     pub global: bool,
     pub msg_carrier: bool,
     pub msg_deps: Vec<Dep>,
+    /// The channel end the call is made on, when it can be traced.
+    pub endpoint: Option<Endpoint>,
+    /// The message type is defined in the workspace (a by-type link is allowed for it).
+    pub msg_adt: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -125,6 +145,9 @@ pub struct FnFacts {
     /// Owners that read an ambient context, and the key read.
     pub ambient_reads: Vec<(Option<u32>, Name)>,
     pub channels: Vec<ChannelOp>,
+    /// Channel ends that are the same channel: a field or parameter given one, a function
+    /// returning one.
+    pub chan_links: Vec<(Endpoint, Endpoint)>,
     pub sends_to_all: Vec<SendToAll>,
     /// Dependencies of the values the function returns.
     pub returns: Vec<Dep>,

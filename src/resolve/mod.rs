@@ -203,6 +203,8 @@ struct Local {
     all_conns: bool,
     /// Who holds this value (for channel senders: application state, or a request's object).
     holder: Holder,
+    /// The channel it is an end of, when it is one.
+    ep: Option<Endpoint>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -218,6 +220,8 @@ enum Holder {
 
 struct Walker<'a, 's> {
     ix: &'a Index<'s>,
+    /// The function being walked.
+    fid: FnId,
     /// Receiver-independent return types, by function.
     rets: &'a [Option<RTy>],
     fields: &'a [crate::resolve::types::FieldTys],
@@ -359,6 +363,7 @@ impl<'a, 's> Walker<'a, 's> {
         };
         Walker {
             ix,
+            fid: f,
             rets: &[],
             fields: &[],
             model,
@@ -552,13 +557,14 @@ impl<'a, 's> Walker<'a, 's> {
                     let named = named || declared_ctx;
                     let carrier = vc || self.model.carries(&t) || named;
                     let strong = carrier && (named || !self.model.deep_only(&t));
+                    let mut param = None;
                     if params_open && owner == 0 && self.s.scopes.len() == 1 {
-                        if let Some(i) = self
+                        param = self
                             .def
                             .params
                             .iter()
-                            .position(|p| p.name.as_ref() == Some(name))
-                        {
+                            .position(|p| p.name.as_ref() == Some(name));
+                        if let Some(i) = param {
                             deps = vec![Dep::Param(i as u32)];
                         }
                         if carrier {
@@ -572,6 +578,8 @@ impl<'a, 's> Walker<'a, 's> {
                         }
                     }
                     self.scan_struct_lits(value);
+                    self.link_struct_fields(value);
+                    let ep = self.bind_endpoint(param, &t, value);
                     let all_conns = self.is_from_shared_collection(value);
                     let holder = if params_open && owner == 0 && self.s.scopes.len() == 1 {
                         Holder::Param
@@ -592,6 +600,7 @@ impl<'a, 's> Walker<'a, 's> {
                             owner,
                             all_conns,
                             holder,
+                            ep,
                         });
                     }
                 }
@@ -612,6 +621,7 @@ impl<'a, 's> Walker<'a, 's> {
                 Event::Assign(a) => {
                     params_open = false;
                     self.scan_struct_lits(&a.value);
+                    self.link_assign(&a.place, &a.value);
                     let (vc, _) = self.vfacts(&a.value);
                     if vc {
                         self.check_shared_write(&a.place, &a.value, a.loc);
@@ -620,6 +630,7 @@ impl<'a, 's> Walker<'a, 's> {
                 Event::Return(v) => {
                     self.scan_struct_lits(v);
                     if self.s.closure_stack.is_empty() {
+                        self.link_return(v);
                         let (vc, deps) = self.vfacts(v);
                         if vc {
                             for d in &deps {
@@ -734,7 +745,9 @@ impl<'a, 's> Walker<'a, 's> {
             merge_deps(&mut deps, &ad);
             cf.arg_deps.push(ad);
             self.scan_struct_lits(a);
+            self.link_struct_fields(a);
         }
+        self.link_args(c, &res);
         // Arguments past the last one with dependencies are left out (readers take a missing
         // entry for an empty one): most calls keep no list at all.
         while cf.arg_deps.last().is_some_and(Vec::is_empty) {
@@ -886,6 +899,7 @@ fn ty_last_name(t: &Ty) -> Option<&str> {
     }
 }
 
+mod channels;
 mod collect;
 pub mod context;
 pub mod facts;

@@ -178,15 +178,24 @@ impl<'c> Cx<'c> {
             .map(|&f| FnId(f))
     }
 
-    /// The nodes that receive from the channel `key` (by message type).
-    pub fn receivers(self, key: &str) -> impl Iterator<Item = NodeId> + 'c {
+    /// The nodes that receive from the channel a send (call `k` of `f`) is made on.
+    pub fn channel_receivers(self, f: FnId, k: u32) -> impl Iterator<Item = NodeId> + 'c {
         self.a
-            .receivers
-            .get(key)
+            .chan_targets
+            .get(&(f.0, k))
             .map(Vec::as_slice)
             .unwrap_or(&[])
             .iter()
             .map(|&n| NodeId(n))
+    }
+
+    /// Sends whose channel could not be traced, linked to receivers by a workspace message type
+    /// only: (the sending node, function, call, message type, receivers).
+    pub fn typed_sends(self) -> impl Iterator<Item = (NodeId, FnId, u32, &'c str, Vec<NodeId>)> {
+        self.a.typed_sends.iter().map(|(n, f, k, key, rs)| {
+            let rs = rs.iter().map(|&r| NodeId(r)).collect();
+            (NodeId(*n), FnId(*f), *k, key.as_str(), rs)
+        })
     }
 
     // ---- roles and reachability (SPEC §3) ----
@@ -367,8 +376,7 @@ impl<'c> Cx<'c> {
         path: Vec<Step>,
     ) -> Option<Finding> {
         // A rule scoped to entry-reachable code reports nothing where no entry reaches.
-        if rule.scope == Scope::EntryReachable && within.is_some_and(|n| !self.entry_reachable(n))
-        {
+        if rule.scope == Scope::EntryReachable && within.is_some_and(|n| !self.entry_reachable(n)) {
             return None;
         }
         let mut f = Finding::new(rule, file, loc, v.message(), v.help(), path);

@@ -57,5 +57,22 @@ fn check(cx: Cx) -> Vec<Finding> {
         let (file, _) = cx.site(from);
         out.extend(cx.report(&RULE, &v, file, u.loc, Some(from), Vec::new()));
     }
+    // Sends whose channel could not be traced: linked to receivers by message type only.
+    for (from, f, k, key, receivers) in cx.typed_sends() {
+        if !cx.on_path(from) && !receivers.iter().any(|&r| cx.on_path(r)) {
+            continue;
+        }
+        let func = cx.func(f);
+        let Some(call) = func.call(k) else { continue };
+        let v = UnresolvedHandoff {
+            callee: call.text(),
+            func: cx.short_name(from),
+            reason: format!(
+                "its channel could not be traced; receivers of `{}` are linked by message type only",
+                crate::resolve::types::last_segment(key)
+            ),
+        };
+        out.extend(cx.report(&RULE, &v, call.file, call.loc(), Some(from), Vec::new()));
+    }
     out
 }
