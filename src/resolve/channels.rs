@@ -190,7 +190,7 @@ impl<'a, 's> Walker<'a, 's> {
                 .iter_mut()
                 .rev()
                 .flat_map(|s| s.iter_mut().rev())
-                .find(|l| &*l.name == &**n)
+                .find(|l| l.name == *n)
                 .map(|l| &mut l.ep);
             match slot {
                 Some(Some(old)) => {
