@@ -99,6 +99,10 @@ pub struct Analysis<'g, 's> {
     /// Node needs context (SPEC §3): a tool that can receive one is reachable from it along
     /// handoffs that pass no origin and no per-conversation receiver.
     pub needs_ctx: Vec<bool>,
+    /// Node receives from a channel and holds its own carrier (from its parameters, `self` or
+    /// captures): a per-conversation receiver (SPEC §3). Context is established there, so what
+    /// lies beyond it is no reason to blame a sender.
+    pub per_conv: Vec<bool>,
     /// Per workspace message type: the nodes that receive it (for the by-type fallback).
     pub receivers: FxHashMap<String, Vec<usize>>,
     /// Per send (function, call): the receivers of its own channel.
@@ -133,6 +137,7 @@ impl<'g, 's> Analysis<'g, 's> {
             needs_ctx: vec![false; n],
             receivers: FxHashMap::default(),
             chan_targets: FxHashMap::default(),
+            per_conv: vec![false; n],
             typed_sends: Vec::new(),
             returns_param: Vec::new(),
             sources: Mutex::new(FxHashMap::default()),
@@ -231,6 +236,7 @@ impl<'g, 's> Analysis<'g, 's> {
                 });
                 match op.dir {
                     ChannelDir::Recv => {
+                        self.per_conv[node] = true;
                         if let Some(c) = channel {
                             by_channel.entry(c).or_default().push(node);
                         }
@@ -419,9 +425,20 @@ impl<'g, 's> Analysis<'g, 's> {
         let succ = &self.succ;
         let gr = self.gr;
         // Towards tools (reverse), remembering the next step.
+        // Per-conversation receivers: receiving nodes that hold a carrier of their own.
+        for x in 0..n {
+            if self.per_conv[x] {
+                self.per_conv[x] = self.holds_own_ctx(x);
+            }
+        }
+        let per_conv = &self.per_conv;
         let tools: Vec<usize> = (0..n).filter(|&i| self.is_tool[i]).collect();
         let to_tool = &mut self.to_tool;
         breadth_first(&mut self.on_path, tools, pred, expand, |x, p, via| {
+            // A send into a per-conversation receiver does not make the sender on-path.
+            if matches!(via, Via::Channel(..)) && per_conv[x] {
+                return false;
+            }
             to_tool[p] = Some((x, via));
             true
         });
@@ -515,13 +532,20 @@ impl<'g, 's> Analysis<'g, 's> {
         // (it makes its own).
         let mut needs = vec![false; n];
         {
-            let origin = |x: usize| self.is_origin[self.node_fn(x).0];
+            // The origin's own body: its closures (a task it spawns) make no context.
+            let origin = |x: usize| match self.node_fn(x) {
+                (f, None) => self.is_origin[f],
+                _ => false,
+            };
             let seeds: Vec<usize> = (0..n)
                 .filter(|&x| {
                     self.is_tool[x] && self.can_receive_ctx(self.node_fn(x).0) && !origin(x)
                 })
                 .collect();
-            breadth_first(&mut needs, seeds, pred, expand, |_, p, _| !origin(p));
+            let per_conv = &self.per_conv;
+            breadth_first(&mut needs, seeds, pred, expand, |x, p, via| {
+                !origin(p) && !(matches!(via, Via::Channel(..)) && per_conv[x])
+            });
         }
         self.needs_ctx = needs;
     }
@@ -555,6 +579,20 @@ impl<'g, 's> Analysis<'g, 's> {
                         .get(c as usize)
                         .is_some_and(|cf| !cf.captured.is_empty())
             }
+        }
+    }
+
+    /// The node holds a carrier it did not make up: a carrier parameter or `self` (a body), a
+    /// captured carrier (a closure).
+    fn holds_own_ctx(&self, n: usize) -> bool {
+        let (f, owner) = self.node_fn(n);
+        let facts = self.facts(f);
+        match owner {
+            None => facts.carrier_param,
+            Some(c) => facts
+                .closures
+                .get(c as usize)
+                .is_some_and(|cf| !cf.captured.is_empty()),
         }
     }
 
