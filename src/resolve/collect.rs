@@ -326,6 +326,37 @@ impl<'a, 's> Walker<'a, 's> {
                 let DefKind::Adt(a) = self.ix.defs[d].kind else {
                     return;
                 };
+                // A literal of a context type: every field counts, whatever its name (SPEC §4).
+                // It is made up unless some field comes from a carrier; `None` says openly that
+                // there is no conversation and is not made up.
+                if is_ctx {
+                    // Derived: a carrier, or any projection of one (`parent.key`: in a context
+                    // type every field is context).
+                    let derived = |w: &Self, v: &VExpr| {
+                        w.vfacts(v).0
+                            || crate::resolve::facts::root_name(v)
+                                .and_then(|r| w.local(r))
+                                .is_some_and(|l| l.carrier)
+                    };
+                    if lit.fields.iter().any(|(_, fv)| derived(self, fv)) {
+                        return;
+                    }
+                    let open_none = |v: &VExpr| matches!(v, VExpr::Local(n) if &**n == "None");
+                    if let Some((fname, fv)) = lit.fields.iter().find(|(_, fv)| !open_none(fv)) {
+                        let what = self
+                            .fabricating(fv)
+                            .unwrap_or_else(|| format!("`{}`", self.value_text(fv)));
+                        self.fabricated(
+                            lit.loc,
+                            format!(
+                                "`{} {{ {fname}: {}, … }}`",
+                                lit.path.display(),
+                                what.trim_matches('`')
+                            ),
+                        );
+                    }
+                    return;
+                }
                 for (fname, fv) in &lit.fields {
                     let Some(fd) = a.fields.iter().find(|f| &f.name == fname) else {
                         continue;
