@@ -105,8 +105,9 @@ pub struct Analysis<'g, 's> {
     pub per_conv: Vec<bool>,
     /// Per workspace message type: the nodes that receive it (for the by-type fallback).
     pub receivers: FxHashMap<String, Vec<usize>>,
-    /// Per send (function, call): the receivers of its own channel.
-    pub chan_targets: FxHashMap<(FnId, u32), Vec<usize>>,
+    /// Per send (function, call): the receivers of its own channel, each with the nodes the
+    /// send reaches there (the callees of the message's handlers, or the receiving node).
+    pub chan_targets: FxHashMap<(FnId, u32), Vec<(usize, Vec<usize>)>>,
     /// Sends whose channel could not be traced to a receiver, linked by a workspace message type
     /// only: (node, function, call, message type, receivers). Unresolved handoffs, not edges.
     pub typed_sends: Vec<(usize, FnId, u32, String, Vec<usize>)>,
@@ -224,7 +225,7 @@ impl<'g, 's> Analysis<'g, 's> {
             }
         }
         // Receivers by channel, and by message type for the fallback.
-        let mut by_channel: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+        let mut by_channel: FxHashMap<u32, Vec<(usize, Vec<usize>)>> = FxHashMap::default();
         let mut sends = Vec::new();
         for (f, r) in fns.iter().enumerate() {
             for op in &r.facts.channels {
@@ -236,9 +237,25 @@ impl<'g, 's> Analysis<'g, 's> {
                 });
                 match op.dir {
                     ChannelDir::Recv => {
-                        self.per_conv[node] = true;
+                        self.per_conv[node] = self.holds_own_ctx(node);
+                        // What a send reaches: the functions the handlers of the message call
+                        // (not the rest of a loop that also serves a socket or a timer); the
+                        // receiving node itself when it holds its own carrier (context is
+                        // established there) or when no use of the message could be traced.
+                        let reach: Vec<usize> = if self.per_conv[node] || op.handlers.is_empty() {
+                            vec![node]
+                        } else {
+                            let mut v: Vec<usize> = op
+                                .handlers
+                                .iter()
+                                .flat_map(|&h| self.call_targets(f, h))
+                                .collect();
+                            v.sort_unstable();
+                            v.dedup();
+                            v
+                        };
                         if let Some(c) = channel {
-                            by_channel.entry(c).or_default().push(node);
+                            by_channel.entry(c).or_default().push((node, reach));
                         }
                         if let (Some(key), true) = (&op.key, op.msg_adt) {
                             self.receivers.entry(key.clone()).or_default().push(node);
@@ -257,16 +274,21 @@ impl<'g, 's> Analysis<'g, 's> {
         };
         let binaries = Binaries::new(gr.ix.project);
         for (node, f, op, channel) in sends {
-            let mut targets: Vec<usize> = channel
+            let receivers: Vec<(usize, Vec<usize>)> = channel
                 .and_then(|c| by_channel.get(&c))
-                .map(|rs| rs.iter().copied().filter(|&r| r != node).collect())
+                .map(|rs| rs.iter().filter(|(r, _)| *r != node).cloned().collect())
                 .unwrap_or_default();
-            targets.dedup();
-            if !targets.is_empty() {
-                for &r in &targets {
-                    self.succ[node].push((r, Via::Channel(f, op.call)));
+            if !receivers.is_empty() {
+                let mut seen: Vec<usize> = Vec::new();
+                for (_, reach) in &receivers {
+                    for &t in reach {
+                        if t != node && !seen.contains(&t) {
+                            seen.push(t);
+                            self.succ[node].push((t, Via::Channel(f, op.call)));
+                        }
+                    }
                 }
-                self.chan_targets.insert((f, op.call), targets);
+                self.chan_targets.insert((f, op.call), receivers);
                 continue;
             }
             // No receiver of its own channel is known: by type, as an unresolved handoff.
@@ -425,12 +447,6 @@ impl<'g, 's> Analysis<'g, 's> {
         let succ = &self.succ;
         let gr = self.gr;
         // Towards tools (reverse), remembering the next step.
-        // Per-conversation receivers: receiving nodes that hold a carrier of their own.
-        for x in 0..n {
-            if self.per_conv[x] {
-                self.per_conv[x] = self.holds_own_ctx(x);
-            }
-        }
         let per_conv = &self.per_conv;
         let tools: Vec<usize> = (0..n).filter(|&i| self.is_tool[i]).collect();
         let to_tool = &mut self.to_tool;
@@ -457,12 +473,20 @@ impl<'g, 's> Analysis<'g, 's> {
                 .filter(|&i| self.is_entry[i] && (pass == 1 || !inner[i]))
                 .collect();
             let from_entry = &mut self.from_entry;
+            let per_conv = &self.per_conv;
             breadth_first(
                 &mut self.reached,
                 seeds,
                 |x| &succ[x],
                 expand,
                 |x, s, via| {
+                    // A per-conversation receiver is reached where it is started with its
+                    // conversation, not through the channel: the channel's identity is a
+                    // type's field, shared by every instance (every connection's writer), so a
+                    // send into one is no evidence that an entry runs that receiver.
+                    if matches!(via, Via::Channel(..)) && per_conv[s] {
+                        return false;
+                    }
                     from_entry[s] = Some((x, via));
                     true
                 },

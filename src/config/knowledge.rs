@@ -225,6 +225,16 @@ impl Knowledge {
         has(&self.send_methods, method) && has(&self.senders, sender)
     }
 
+    /// A method that sends on a channel, whatever it is called on.
+    pub fn is_send_method(&self, method: &str) -> bool {
+        has(&self.send_methods, method)
+    }
+
+    /// A method that receives from a channel, whatever it is called on.
+    pub fn is_recv_method(&self, method: &str) -> bool {
+        has(&self.recv_methods, method)
+    }
+
     /// A method that receives from a channel, and a receiver type (last segment) it is called on.
     pub fn is_channel_recv(&self, method: &str, receiver: &str) -> bool {
         has(&self.recv_methods, method) && has(&self.receivers, receiver)

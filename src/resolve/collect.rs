@@ -27,7 +27,12 @@ impl<'a, 's> Walker<'a, 's> {
             RTy::Unknown => None,
             t => Some(w.ix.ty_name(t)),
         };
-        if know.is_channel_send(name, last) {
+        // An end the walk traced to a `channel()` call here is a channel end whatever its
+        // (untyped) type: `let (tx, mut rx) = mpsc::channel::<Cmd>(8); … rx.recv()`.
+        let made_here = || matches!(self.endpoint(recv), Some(Endpoint::Made(..)));
+        if know.is_channel_send(name, last)
+            || (last.is_empty() && know.is_send_method(name) && made_here())
+        {
             let mut key = recv_ty_arg(recv_ty).and_then(|t| msg_key(self, &t));
             let arg_ty = c.args.first().map(|a| self.eval(a)).unwrap_or(RTy::Unknown);
             if key.is_none() {
@@ -50,8 +55,11 @@ impl<'a, 's> Walker<'a, 's> {
                 msg_deps: cf.arg_deps.first().cloned().unwrap_or_default(),
                 endpoint: self.endpoint(recv),
                 msg_adt: matches!(msg_ty, RTy::Adt(..)),
+                handlers: Vec::new(),
             });
-        } else if know.is_channel_recv(name, last) {
+        } else if know.is_channel_recv(name, last)
+            || (last.is_empty() && know.is_recv_method(name) && made_here())
+        {
             let msg_ty = recv_ty_arg(recv_ty);
             let key = msg_ty.as_ref().and_then(|t| msg_key(self, t));
             self.out.facts.channels.push(ChannelOp {
@@ -64,6 +72,7 @@ impl<'a, 's> Walker<'a, 's> {
                 msg_deps: Vec::new(),
                 endpoint: self.endpoint(recv),
                 msg_adt: matches!(msg_ty, Some(RTy::Adt(..))),
+                handlers: Vec::new(),
             });
         }
         // Sending to every connection: `for conn in state.conns.values() { conn.send(…) }`.

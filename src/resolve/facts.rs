@@ -105,6 +105,8 @@ pub struct ChannelOp {
     pub endpoint: Option<Endpoint>,
     /// The message type is defined in the workspace (a by-type link is allowed for it).
     pub msg_adt: bool,
+    /// For a receive: the later calls of the body that use what was received (its handlers).
+    pub handlers: Vec<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -181,12 +183,7 @@ pub fn closure_places(body: &Body) -> Vec<Vec<VExpr>> {
         }
         found.clear();
         match ev {
-            Event::Bind(b) => {
-                collect_places(&b.value, &mut found);
-                for &c in &open {
-                    bound[c as usize].push(b.name.clone());
-                }
-            }
+            Event::Bind(b) => collect_places(&b.value, &mut found),
             Event::Call(id) => {
                 if let Some(call) = body.calls.get(*id as usize) {
                     if let crate::syntax::summary::Callee::Method { recv, .. } = &call.callee {
@@ -209,20 +206,24 @@ pub fn closure_places(body: &Body) -> Vec<Vec<VExpr>> {
             Event::Return(v) => collect_places(v, &mut found),
             _ => {}
         }
+        // A use is a capture unless the closure bound the name before it (in event order: a
+        // later `let host = Arc::clone(&host)` in another arm does not undo an earlier use).
         for p in &found {
+            let Some(r) = root_name(p) else { continue };
             for &c in &open {
                 let c = c as usize;
-                if !places[c].contains(p) {
+                if !bound[c].iter().any(|b| b == r) && !places[c].contains(p) {
                     places[c].push(p.clone());
                 }
             }
         }
+        if let Event::Bind(b) = ev {
+            for &c in &open {
+                bound[c as usize].push(b.name.clone());
+            }
+        }
     }
-    for c in 0..n {
-        let inside = &bound[c];
-        places[c].retain(|p| root_name(p).is_some_and(|r| !inside.iter().any(|b| b == r)));
-        // Closures and async blocks capture disjoint fields (edition 2021): `req.prompt` is not `req`.
-    }
+    // Closures and async blocks capture disjoint fields (edition 2021): `req.prompt` is not `req`.
     places
 }
 

@@ -867,6 +867,16 @@ impl<'a, 's> Walker<'a, 's> {
         self.out.call_owner[id] = self.s.closure_stack.last().copied();
         self.s.call_tys[id] = ty;
         self.s.call_carrier[id] = carrier;
+        // A call that uses what an earlier receive got handles the message.
+        for op in &mut self.out.facts.channels {
+            if op.dir == ChannelDir::Recv
+                && op.handlers.len() < 256
+                && deps.contains(&Dep::Call(op.call))
+                && op.call as usize != id
+            {
+                op.handlers.push(id as u32);
+            }
+        }
         self.s.call_deps[id] = deps;
         self.out.facts.calls[id] = cf;
     }

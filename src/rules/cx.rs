@@ -178,15 +178,16 @@ impl<'c> Cx<'c> {
             .map(|&f| FnId(f))
     }
 
-    /// The nodes that receive from the channel a send (call `k` of `f`) is made on.
-    pub fn channel_receivers(self, f: FnId, k: u32) -> impl Iterator<Item = NodeId> + 'c {
-        self.a
-            .chan_targets
+    /// The nodes that receive from the channel a send (call `k` of `f`) is made on, each with
+    /// whether what the send reaches there (the message's handlers) is on-path.
+    pub fn channel_receivers(self, f: FnId, k: u32) -> impl Iterator<Item = (NodeId, bool)> + 'c {
+        let a = self.a;
+        a.chan_targets
             .get(&(f.0, k))
             .map(Vec::as_slice)
             .unwrap_or(&[])
             .iter()
-            .map(|&n| NodeId(n))
+            .map(move |(r, reach)| (NodeId(*r), reach.iter().any(|&t| a.on_path[t])))
     }
 
     /// Sends whose channel could not be traced, linked to receivers by a workspace message type

@@ -58,8 +58,8 @@ fn check(cx: Cx) -> Vec<Finding> {
                 continue;
             }
             // Receivers that reach a tool and do not hold a context of their own.
-            let Some(recv) = cx.channel_receivers(func.id, op.call).find(|&n| {
-                cx.on_path(n) && !cx.has_context(n) && !cx.func(cx.fn_of(n).0).facts.carrier_param
+            let Some((recv, _)) = cx.channel_receivers(func.id, op.call).find(|&(n, on_path)| {
+                on_path && !cx.has_context(n) && !cx.func(cx.fn_of(n).0).facts.carrier_param
             }) else {
                 continue;
             };
