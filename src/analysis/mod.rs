@@ -107,7 +107,7 @@ pub struct Analysis<'g, 's> {
     pub receivers: FxHashMap<String, Vec<usize>>,
     /// Per send (function, call): the receivers of its own channel, each with the nodes the
     /// send reaches there (the callees of the message's handlers, or the receiving node).
-    pub chan_targets: FxHashMap<(FnId, u32), Vec<(usize, Vec<usize>)>>,
+    pub chan_targets: FxHashMap<(FnId, u32), Vec<Reach>>,
     /// Sends whose channel could not be traced to a receiver, linked by a workspace message type
     /// only: (node, function, call, message type, receivers). Unresolved handoffs, not edges.
     pub typed_sends: Vec<(usize, FnId, u32, String, Vec<usize>)>,
@@ -225,7 +225,7 @@ impl<'g, 's> Analysis<'g, 's> {
             }
         }
         // Receivers by channel, and by message type for the fallback.
-        let mut by_channel: FxHashMap<u32, Vec<(usize, Vec<usize>)>> = FxHashMap::default();
+        let mut by_channel: FxHashMap<u32, Vec<Reach>> = FxHashMap::default();
         let mut sends = Vec::new();
         for (f, r) in fns.iter().enumerate() {
             for op in &r.facts.channels {
@@ -274,7 +274,7 @@ impl<'g, 's> Analysis<'g, 's> {
         };
         let binaries = Binaries::new(gr.ix.project);
         for (node, f, op, channel) in sends {
-            let receivers: Vec<(usize, Vec<usize>)> = channel
+            let receivers: Vec<Reach> = channel
                 .and_then(|c| by_channel.get(&c))
                 .map(|rs| rs.iter().filter(|(r, _)| *r != node).cloned().collect())
                 .unwrap_or_default();
@@ -568,7 +568,8 @@ impl<'g, 's> Analysis<'g, 's> {
                 .collect();
             let per_conv = &self.per_conv;
             breadth_first(&mut needs, seeds, pred, expand, |x, p, via| {
-                !origin(p) && !(matches!(via, Via::Channel(..)) && per_conv[x])
+                let into_receiver = matches!(via, Via::Channel(..)) && per_conv[x];
+                !origin(p) && !into_receiver
             });
         }
         self.needs_ctx = needs;
@@ -856,6 +857,9 @@ pub mod graph;
 pub mod search;
 
 use search::{breadth_first, expand};
+
+/// A receiver of a channel and the nodes a send reaches there.
+pub type Reach = (usize, Vec<usize>);
 
 /// Which workspace crates end up in one binary: a crate with both in its dependency closure (a
 /// binary, or any crate that depends on both, counted generously).
