@@ -182,7 +182,13 @@ impl<'g, 's> Analysis<'g, 's> {
             let via = match (e.kind, e.call) {
                 (EdgeKind::Closure, _) => {
                     let (tf, c) = self.node_fn(e.to);
-                    Via::Closure(tf, c.unwrap_or(0))
+                    let c = c.unwrap_or(0);
+                    // A closure the function builds and returns (a factory's product) does not
+                    // run there: calling the factory is no handoff into it.
+                    if self.facts(tf).returned_closures.contains(&c) {
+                        continue;
+                    }
+                    Via::Closure(tf, c)
                 }
                 (_, Some(k)) => Via::Call(f, k),
                 (_, None) => continue,

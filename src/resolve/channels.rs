@@ -237,6 +237,33 @@ impl<'a, 's> Walker<'a, 's> {
         }
     }
 
+    /// The closure a returned value is, directly or wrapped (`Arc::new(move |x| …)`,
+    /// `Box::new`, `Box::pin`, `Some`, `Ok`).
+    pub(super) fn returned_closure(&self, v: &VExpr) -> Option<u32> {
+        let mut cur = v;
+        for _ in 0..4 {
+            match cur {
+                VExpr::Closure(c) => return Some(*c),
+                VExpr::Call(k) => {
+                    let call = self.body.calls.get(*k as usize)?;
+                    let Callee::Path { path, .. } = &call.callee else {
+                        return None;
+                    };
+                    let holder = path.segs.len().checked_sub(2).map(|i| &*path.segs[i].name);
+                    let wraps = matches!(path.last_name(), "Some" | "Ok")
+                        || (matches!(path.last_name(), "new" | "pin")
+                            && holder.is_some_and(is_deref_wrapper));
+                    if !wraps || call.args.len() != 1 {
+                        return None;
+                    }
+                    cur = &call.args[0];
+                }
+                _ => return None,
+            }
+        }
+        None
+    }
+
     /// The workspace struct or enum a value of type `t` is (through `&`, `Arc`, `Box` …).
     pub(super) fn adt_of(&self, t: &RTy) -> Option<DefId> {
         let mut cur = t;

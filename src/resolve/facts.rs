@@ -151,6 +151,9 @@ pub struct FnFacts {
     /// returning one.
     pub chan_links: Vec<(Endpoint, Endpoint)>,
     pub sends_to_all: Vec<SendToAll>,
+    /// Closures the function returns (`Arc::new(move |req| …)` as its value): built here, run by
+    /// whoever calls the result.
+    pub returned_closures: Vec<u32>,
     /// Dependencies of the values the function returns.
     pub returns: Vec<Dep>,
     /// Bit i: the function returns a carrier derived from parameter i (`fn anchor(tid) -> String`).

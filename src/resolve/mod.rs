@@ -631,6 +631,9 @@ impl<'a, 's> Walker<'a, 's> {
                     self.scan_struct_lits(v);
                     if self.s.closure_stack.is_empty() {
                         self.link_return(v);
+                        if let Some(c) = self.returned_closure(v) {
+                            self.out.facts.returned_closures.push(c);
+                        }
                         let (vc, deps) = self.vfacts(v);
                         if vc {
                             for d in &deps {
