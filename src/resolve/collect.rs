@@ -282,11 +282,21 @@ impl<'a, 's> Walker<'a, 's> {
             VExpr::Lit => Some("a literal".into()),
             VExpr::Call(k) => {
                 let call = self.body.calls.get(*k as usize)?;
+                // A literal converted: `"probe".to_string()`, `.to_owned()`, `.into()`.
+                if let Callee::Method { recv, name } = &call.callee {
+                    let converts = matches!(&**name, "to_string" | "to_owned" | "into");
+                    return (converts && matches!(recv, VExpr::Lit))
+                        .then(|| format!("`<literal>.{name}()`"));
+                }
                 let Callee::Path { path, .. } = &call.callee else {
                     return None;
                 };
                 let text = path.display();
                 let last = path.last_name();
+                // `String::from("probe")`, `From::from("probe")`.
+                if last == "from" && matches!(call.args.as_slice(), [VExpr::Lit]) {
+                    return Some(format!("`{text}(<literal>)`"));
+                }
                 let fresh = self.know.is_fabricating_call(&text, last);
                 fresh.then(|| format!("`{text}()`"))
             }
