@@ -159,6 +159,19 @@ impl<'c> Cx<'c> {
         &self.a.gr.model
     }
 
+    /// The workspace has a context model (SPEC §3): a context type, a context name or an ambient
+    /// key occurs in it (built in or configured).
+    pub fn has_context_model(self) -> bool {
+        self.model().adopted()
+            || self
+                .a
+                .gr
+                .res
+                .fns
+                .iter()
+                .any(|r| r.facts.carrier_param || r.facts.owner_has_carrier.iter().any(|&c| c))
+    }
+
     /// The calls the resolution could not follow, with the node each is made in.
     pub fn unresolved(self) -> impl Iterator<Item = (NodeId, &'c Unresolved)> {
         self.a

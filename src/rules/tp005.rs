@@ -34,9 +34,9 @@ impl Violation for ToolWithoutContext {
 }
 
 fn check(cx: Cx) -> Vec<Finding> {
-    // A project that has no context model yet gets no TP005/TP006 flood: adopt a context type
-    // (`ThreadContext`, `[context] types`, `#[threadlint_macros::context]`) to enable them.
-    if !cx.model().adopted() {
+    // A project with no context model gets no TP005 flood: TP006 says, once per entry, that
+    // there is nothing to check yet.
+    if !cx.has_context_model() {
         return Vec::new();
     }
     let mut out = Vec::new();
