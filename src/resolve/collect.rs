@@ -584,7 +584,14 @@ impl<'a, 's> Walker<'a, 's> {
                     carrier |= c;
                     merge_deps(&mut deps, &d);
                 }
-                (carrier, deps, want_ty.then(|| self.eval(v)))
+                // A workspace struct carries by its declared field types, not by what this
+                // literal happens to hold (an `Arc<dyn Emitter>` built from a session is no
+                // context): SPEC §3 "Carrier".
+                let t = self.eval(v);
+                if let RTy::Adt(..) = t {
+                    carrier = self.model.carries(&t);
+                }
+                (carrier, deps, want_ty.then_some(t))
             }
             VExpr::Tuple(vs) => {
                 let mut carrier = false;
