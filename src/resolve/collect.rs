@@ -219,7 +219,7 @@ impl<'a, 's> Walker<'a, 's> {
         let mut cur = t.clone();
         for _ in 0..6 {
             match &cur {
-                RTy::Adt(d, _) => return self.model.shared_adts.contains(d),
+                RTy::Adt(d, _) => return self.model.app_state_adts.contains(d),
                 RTy::Ext(_, args) if cur.ext_name().is_some_and(is_deref_wrapper) => {
                     cur = args.first().cloned().unwrap_or(RTy::Unknown)
                 }

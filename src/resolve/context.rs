@@ -326,13 +326,32 @@ fn app_state_adts(ix: &Index, know: &crate::config::knowledge::Knowledge) -> FxH
                 if let Ty::Path(p) = t.peel() {
                     seeds.extend(ix.adt_of_path(m, p));
                     if let Some(seg) = p.segs.last() {
-                        stack.extend(seg.args.iter());
+                        // What a map holds is one object per key (a session per session id),
+                        // not a slot every connection sees.
+                        if !is_map(&seg.name) {
+                            stack.extend(seg.args.iter());
+                        }
                     }
                 }
             }
         }
     }
     out
+}
+
+/// A map type (last segment): its values are one per key.
+fn is_map(name: &str) -> bool {
+    matches!(
+        name,
+        "HashMap"
+            | "BTreeMap"
+            | "DashMap"
+            | "IndexMap"
+            | "FxHashMap"
+            | "AHashMap"
+            | "LruCache"
+            | "Cache"
+    )
 }
 
 /// ADTs that appear as `T` in `Arc<T>`, `State<T>`, `Data<T>`, `Extension<T>` in any field,
