@@ -258,6 +258,44 @@ impl<'a, 's> Walker<'a, 's> {
         None
     }
 
+    /// The implementations among `all` whose trait arguments fit `args` (SPEC §3 "Tool": a call
+    /// on `ToolExecutor<Invocation>` reaches only `impl ToolExecutor<Invocation>`). An argument
+    /// fits unless both are workspace types and differ; the trait's own declarations stay.
+    fn fitting(&self, t: DefId, args: &[RTy], all: Arc<[FnId]>) -> Arc<[FnId]> {
+        let Some(RTy::Adt(want, _)) = args.first() else {
+            return all;
+        };
+        let ix = self.ix;
+        let fits = |f: FnId| {
+            let Owner::Impl(i) = ix.fns[f].owner else {
+                return true;
+            };
+            let im = &ix.impls[i];
+            let Some(arg) = im
+                .def
+                .trait_
+                .as_ref()
+                .filter(|p| ix.trait_of_path(im.module, p) == Some(t))
+                .and_then(|p| p.segs.last())
+                .and_then(|s| s.args.first())
+            else {
+                return true;
+            };
+            let gens = [&im.def.generics[..]];
+            let cx = TyCx {
+                module: im.module,
+                self_ty: None,
+                generics: &gens,
+                subst: &[],
+            };
+            !matches!(ix.resolve_ty(arg, &cx), RTy::Adt(got, _) if got != *want)
+        };
+        if all.iter().all(|&f| fits(f)) {
+            return all;
+        }
+        all.iter().copied().filter(|&f| fits(f)).collect()
+    }
+
     /// The implementations of method `name` of any of the traits `ts` (`dyn A + B`), each
     /// once; `None` when there is none.
     fn dispatch_all(&self, ts: &[DefId], name: &str) -> Option<Arc<[FnId]>> {
@@ -356,9 +394,9 @@ impl<'a, 's> Walker<'a, 's> {
                 }
                 Lookup::External(smol_str::format_smolstr!("{p}::{name}"))
             }
-            RTy::Dyn(ts) => {
+            RTy::Dyn(ts, args) => {
                 if let Some(all) = self.dispatch_all(ts, name) {
-                    return Lookup::Fns(all, true);
+                    return Lookup::Fns(self.fitting(ts[0], args, all), true);
                 }
                 if let Some(t) = known_method(recv, name) {
                     return Lookup::Known(t);
@@ -411,7 +449,7 @@ impl<'a, 's> Walker<'a, 's> {
         };
         let own_self;
         let self_ty = match (self_ty, info.owner) {
-            (Some(t), _) if !matches!(t, RTy::Dyn(_) | RTy::Unknown) => Some(t),
+            (Some(t), _) if !matches!(t, RTy::Dyn(..) | RTy::Unknown) => Some(t),
             (_, Owner::Impl(i)) => {
                 let gens = [owner_generics];
                 let cx = TyCx {
@@ -631,7 +669,7 @@ impl<'a, 's> Walker<'a, 's> {
                     }
                     self.assoc_on_adt(*d, name)
                 }
-                (RTy::Dyn(ts), 2) => {
+                (RTy::Dyn(ts, _), 2) => {
                     let t = ts[0];
                     self.assoc_on_trait(t, name, c)
                 }
@@ -645,7 +683,7 @@ impl<'a, 's> Walker<'a, 's> {
         if !path.global && path.segs.len() == 2 {
             for gs in &self.generics {
                 if let Some(g) = gs.iter().find(|g| &*g.name == first) {
-                    if let RTy::Dyn(ts) = self.ix.dyn_of(self.module, &g.bounds) {
+                    if let RTy::Dyn(ts, _) = self.ix.dyn_of(self.module, &g.bounds) {
                         if let Some(all) = self.dispatch_all(&ts, name) {
                             return self.fns_result(all, true, None);
                         }

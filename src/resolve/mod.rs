@@ -358,7 +358,7 @@ impl<'a, 's> Walker<'a, 's> {
                 if let DefKind::Trait(td) = ix.defs[t].kind {
                     generics.push(&td.generics);
                 }
-                Some(RTy::Dyn(vec![t]))
+                Some(RTy::Dyn(vec![t], Vec::new()))
             }
         };
         Walker {

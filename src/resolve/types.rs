@@ -10,8 +10,9 @@ pub enum RTy {
     Adt(DefId, Vec<RTy>),
     /// A type from outside the workspace, by full path as far as known, with its arguments.
     Ext(Name, Vec<RTy>),
-    /// `dyn Trait`, `impl Trait`, or a generic parameter: the workspace traits it is bound by.
-    Dyn(Vec<DefId>),
+    /// `dyn Trait`, `impl Trait`, or a generic parameter: the workspace traits it is bound by,
+    /// and the generic arguments of the first (`dyn ToolExecutor<ToolCall>`), when written.
+    Dyn(Vec<DefId>, Vec<RTy>),
     Tuple(Vec<RTy>),
     /// An iterator over elements of this type.
     Iter(Box<RTy>),
@@ -318,7 +319,24 @@ impl Index<'_> {
                     .collect(),
             ),
             Ty::Slice(t) => ext("slice", vec![self.resolve_ty_depth(t, cx, depth + 1)]),
-            Ty::Bounds(bs) => self.dyn_of(cx.module, bs),
+            Ty::Bounds(bs) => match self.dyn_of(cx.module, bs) {
+                // The first workspace bound's arguments, resolved where the type is written.
+                RTy::Dyn(ts, _) => {
+                    let args = bs
+                        .iter()
+                        .find(|b| self.trait_of_path(cx.module, b) == Some(ts[0]))
+                        .and_then(|b| b.segs.last())
+                        .map(|s| {
+                            s.args
+                                .iter()
+                                .map(|a| self.resolve_ty_depth(a, cx, depth + 1))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    RTy::Dyn(ts, args)
+                }
+                t => t,
+            },
             Ty::Path(p) => {
                 let args = |ix: &Self| -> Vec<RTy> {
                     p.segs
@@ -357,7 +375,7 @@ impl Index<'_> {
                             };
                             self.resolve_ty_depth(&a.ty, &inner, depth + 1)
                         }
-                        DefKind::Trait(_) => RTy::Dyn(vec![d]),
+                        DefKind::Trait(_) => RTy::Dyn(vec![d], args(self)),
                         DefKind::Static(_) => RTy::Unknown,
                     },
                     PathRes::Res(Res::External(path)) => RTy::Ext(path, args(self)),
@@ -380,7 +398,7 @@ impl Index<'_> {
         if ts.is_empty() {
             RTy::Unknown
         } else {
-            RTy::Dyn(ts)
+            RTy::Dyn(ts, Vec::new())
         }
     }
 
@@ -489,7 +507,7 @@ impl Index<'_> {
         match t {
             RTy::Adt(d, _) => self.defs[*d].name.to_string(),
             RTy::Ext(p, _) => p.to_string(),
-            RTy::Dyn(ts) => format!(
+            RTy::Dyn(ts, _) => format!(
                 "dyn {}",
                 ts.iter()
                     .map(|t| self.defs[*t].name.to_string())
