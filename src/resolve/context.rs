@@ -18,6 +18,8 @@ pub struct ContextModel {
     pub context_adts: FxHashSet<DefId>,
     /// Workspace ADTs with a field that is (or carries) context.
     pub carrier_adts: FxHashSet<DefId>,
+    /// Workspace traits every implementation of which is a carrier (`dyn Port` held per run).
+    pub carrier_traits: FxHashSet<DefId>,
     /// Workspace ADTs with a field that is itself context (by type or name), not nested deeper.
     pub direct_carrier_adts: FxHashSet<DefId>,
     /// Task-locals and thread-locals that hold context (by type or config).
@@ -36,7 +38,7 @@ pub fn is_os_thread_id(t: &RTy) -> bool {
     matches!(t, RTy::Ext(p, _) if p.ends_with("thread::ThreadId") || p.ends_with("thread::Thread"))
 }
 
-const CARRIER_WRAPPERS: &[&str] = &["Box", "Arc", "Rc", "Option", "Cow", "Pin"];
+const CARRIER_WRAPPERS: &[&str] = &["Box", "Arc", "Rc", "Weak", "Option", "Cow", "Pin"];
 
 impl ContextModel {
     pub fn build(
@@ -127,6 +129,23 @@ impl ContextModel {
                 break;
             }
         }
+        // A trait every implementation of which holds a carrier in `self` (a port object per
+        // run): a `dyn` receiver of it passes context.
+        {
+            for (&t, impls) in &ix.impls_of_trait {
+                if m.carrier_traits.contains(&t) || impls.is_empty() {
+                    continue;
+                }
+                let all = impls.iter().all(|&i| {
+                    ix.impls[i]
+                        .self_adt
+                        .is_some_and(|d| m.carrier_adts.contains(&d) || m.context_adts.contains(&d))
+                });
+                if all {
+                    m.carrier_traits.insert(t);
+                }
+            }
+        }
         // Ambient statics: task-/thread-locals of a context type, or named in config.
         for (d, def) in ix.defs.iter().enumerate() {
             if let DefKind::Static(s) = def.kind {
@@ -183,6 +202,21 @@ impl ContextModel {
             }
             RTy::Tuple(ts) => ts.iter().any(|t| self.carries(t)),
             _ => false,
+        }
+    }
+
+    /// A method receiver of this type passes context: a carrier, or a `dyn` value of a trait
+    /// every implementation of which holds a carrier in `self` (SPEC §3: a struct's own carrier
+    /// status is judged by its declared fields only, so this is for receivers).
+    pub fn receiver_carries(&self, t: &RTy) -> bool {
+        match t {
+            RTy::Dyn(ts, _) => ts.iter().any(|t| self.carrier_traits.contains(t)),
+            RTy::Ext(p, args)
+                if CARRIER_WRAPPERS.contains(&crate::resolve::types::last_segment(p)) =>
+            {
+                args.first().is_some_and(|a| self.receiver_carries(a))
+            }
+            t => self.carries(t),
         }
     }
 

@@ -720,7 +720,8 @@ impl<'a, 's> Walker<'a, 's> {
         };
         let mut deps = vec![Dep::Call(id as u32)];
         if let Some((rc, rd)) = &recv_facts {
-            cf.recv_carrier = *rc;
+            // `port.call(..)` on a `dyn Port` whose every impl holds a carrier passes it too.
+            cf.recv_carrier = *rc || self.model.receiver_carries(&recv_ty);
             merge_deps(&mut deps, rd);
         }
         let is_spawn = matches!(&res, CallRes::External(p) if self.know.is_spawn(p));
