@@ -70,10 +70,19 @@ fn with_every_annotation_there_is_nothing_to_report() {
 
 #[test]
 fn each_annotation_answers_for_a_finding() {
-    // `#[tl::propagates(conversation)]`: `relay` forwards the context as a plain `u64`.
+    // `#[tl::propagates(conversation)]`: `relay` forwards the context as a plain `u64`. Without
+    // it the call drops the context, and the `Conversation` relay builds from the bare `u64` is
+    // made up (every field of a context literal counts, SPEC §4).
     assert_eq!(
         findings_without(Some("#[tl::propagates")),
-        vec![f("TP001", "relay(raw, text, self)")]
+        vec![
+            f("TP001", "relay(raw, text, self)"),
+            (
+                "TP002".to_string(),
+                "src/lib.rs".to_string(),
+                line_of("pub fn relay(") + 1
+            ),
+        ]
     );
     // `#[tl::origin]`: the nightly job may create its conversation.
     assert_eq!(
@@ -94,12 +103,26 @@ fn each_annotation_answers_for_a_finding() {
     );
     assert_eq!(findings_without(Some("#[tool]")), vec![]);
     assert_eq!(findings_without(Some("#[skill]")), vec![]);
-    // `#[entry]`: the chains no longer start anywhere, but every handoff on them is still sound.
-    assert_eq!(findings_without(Some("#[entry]")), vec![]);
-    // `#[tl::context]`: without it `Conversation` is not a context, so nothing carries one and
-    // nothing is dropped: the `allow` is left with nothing to suppress.
+    // `#[entry]`: the chains no longer start anywhere, so no code is entry-reachable and the TP001
+    // the `allow` answers is not reported (SPEC §4): the `allow` is left with nothing to suppress.
+    assert_eq!(
+        findings_without(Some("#[entry]")),
+        vec![f("TP009", "#[tl::allow(")]
+    );
+    // `#[tl::context]`: without it `Conversation` is not a context, so nothing is dropped and the
+    // `allow` is left with nothing to suppress. The context model that remains is the one
+    // `#[tl::propagates(conversation)]` declares (SPEC §3: a context name occurs), and in it the
+    // two tools have no way to receive a context (TP005) and the entry establishes none (TP006).
     assert_eq!(
         findings_without(Some("#[tl::context]")),
-        vec![f("TP009", "#[tl::allow(")]
+        vec![
+            f(
+                "TP005",
+                "fn run(&self, conv: &Conversation, input: &str) -> String;"
+            ),
+            f("TP005", "pub fn remember("),
+            f("TP006", "pub fn on_frame("),
+            f("TP009", "#[tl::allow("),
+        ]
     );
 }

@@ -425,7 +425,7 @@ fn paths_in_every_format() {
     assert!(text.contains("chat_socket (src/ws.rs:25)"), "{text}");
     assert!(
         text.contains(
-            "ToolDispatcher::dispatch (src/dispatcher.rs:65) ✗ → ToolDispatcher::run_job_worker"
+            "ToolDispatcher::dispatch (src/dispatcher.rs:65) ✗ → ToolDispatcher::finish_job"
         ),
         "{text}"
     );
