@@ -29,7 +29,12 @@ impl<'a, 's> Walker<'a, 's> {
         };
         // An end the walk traced to a `channel()` call here is a channel end whatever its
         // (untyped) type: `let (tx, mut rx) = mpsc::channel::<Cmd>(8); … rx.recv()`.
-        let made_here = || matches!(self.endpoint(recv), Some(Endpoint::Made(..)));
+        let ep = if know.is_send_method(name) || know.is_recv_method(name) {
+            self.endpoint(recv)
+        } else {
+            None
+        };
+        let made_here = || matches!(ep, Some(Endpoint::Made(..)));
         if know.is_channel_send(name, last)
             || (last.is_empty() && know.is_send_method(name) && made_here())
         {
@@ -53,7 +58,7 @@ impl<'a, 's> Walker<'a, 's> {
                 broadcast: know.is_broadcast(path),
                 msg_carrier,
                 msg_deps: cf.arg_deps.first().cloned().unwrap_or_default(),
-                endpoint: self.endpoint(recv),
+                endpoint: ep.clone(),
                 msg_adt: matches!(msg_ty, RTy::Adt(..)),
                 handlers: Vec::new(),
             });
@@ -62,6 +67,9 @@ impl<'a, 's> Walker<'a, 's> {
         {
             let msg_ty = recv_ty_arg(recv_ty);
             let key = msg_ty.as_ref().and_then(|t| msg_key(self, t));
+            if self.recv_ops.len() < super::MAX_HANDLED {
+                self.recv_ops.push(self.out.facts.channels.len());
+            }
             self.out.facts.channels.push(ChannelOp {
                 call: id as u32,
                 dir: ChannelDir::Recv,
@@ -70,7 +78,7 @@ impl<'a, 's> Walker<'a, 's> {
                 broadcast: false,
                 msg_carrier: false,
                 msg_deps: Vec::new(),
-                endpoint: self.endpoint(recv),
+                endpoint: ep.clone(),
                 msg_adt: matches!(msg_ty, Some(RTy::Adt(..))),
                 handlers: Vec::new(),
             });

@@ -222,6 +222,8 @@ struct Walker<'a, 's> {
     ix: &'a Index<'s>,
     /// The function being walked.
     fid: FnId,
+    /// The first `MAX_HANDLED` receives of the body (indices into `facts.channels`).
+    recv_ops: Vec<usize>,
     /// Receiver-independent return types, by function.
     rets: &'a [Option<RTy>],
     fields: &'a [crate::resolve::types::FieldTys],
@@ -364,6 +366,7 @@ impl<'a, 's> Walker<'a, 's> {
         Walker {
             ix,
             fid: f,
+            recv_ops: Vec::new(),
             rets: &[],
             fields: &[],
             model,
@@ -871,12 +874,14 @@ impl<'a, 's> Walker<'a, 's> {
         self.out.call_owner[id] = self.s.closure_stack.last().copied();
         self.s.call_tys[id] = ty;
         self.s.call_carrier[id] = carrier;
-        // A call that uses what an earlier receive got handles the message.
-        for op in &mut self.out.facts.channels {
-            if op.dir == ChannelDir::Recv
-                && op.handlers.len() < 256
-                && deps.contains(&Dep::Call(op.call))
+        // A call that uses what an earlier receive got handles the message. Only the first
+        // `MAX_HANDLED` receives of a body are followed this way (a body with more sends its
+        // messages to the whole receiving node), so the cost stays linear in the body.
+        for &i in &self.recv_ops {
+            let op = &mut self.out.facts.channels[i];
+            if op.handlers.len() < 256
                 && op.call as usize != id
+                && deps.contains(&Dep::Call(op.call))
             {
                 op.handlers.push(id as u32);
             }
@@ -885,6 +890,9 @@ impl<'a, 's> Walker<'a, 's> {
         self.out.facts.calls[id] = cf;
     }
 }
+
+/// Receives per body whose handlers are traced (see `call_event`).
+const MAX_HANDLED: usize = 32;
 
 /// The message type of a channel sender/receiver type (`Sender<Msg>` → `Msg`).
 fn recv_ty_arg(t: &RTy) -> Option<RTy> {
