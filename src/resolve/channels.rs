@@ -184,14 +184,7 @@ impl<'a, 's> Walker<'a, 's> {
         let Some(e) = self.traced(v) else { return };
         // `rx_holder = Some(rx)`: the local now holds that channel.
         if let VExpr::Local(n) = place {
-            let slot = self
-                .s
-                .scopes
-                .iter_mut()
-                .rev()
-                .flat_map(|s| s.iter_mut().rev())
-                .find(|l| l.name == *n)
-                .map(|l| &mut l.ep);
+            let slot = self.local_mut(n).map(|l| &mut l.ep);
             match slot {
                 Some(Some(old)) => {
                     let old = old.clone();

@@ -16,13 +16,16 @@ impl<'a, 's> Walker<'a, 's> {
     }
 
     pub(super) fn local(&self, name: &str) -> Option<&Local> {
-        self.s
-            .scopes
-            .iter()
-            .rev()
-            .flat_map(|s| s.iter().rev())
-            .find(|l| &*l.name == name)
-            .or_else(|| self.s.dead.iter().rev().find(|l| &*l.name == name))
+        match self.s.by_name.get(name).and_then(|at| at.last()) {
+            Some(&(scope, pos)) => self.s.scopes.get(scope as usize)?.get(pos as usize),
+            None => self.s.dead.iter().rev().find(|l| &*l.name == name),
+        }
+    }
+
+    /// The live binding of `name`, to update it (`rx_holder = Some(rx)`).
+    pub(super) fn local_mut(&mut self, name: &str) -> Option<&mut Local> {
+        let &(scope, pos) = self.s.by_name.get(name)?.last()?;
+        self.s.scopes.get_mut(scope as usize)?.get_mut(pos as usize)
     }
 
     pub(super) fn eval(&self, v: &VExpr) -> RTy {

@@ -253,6 +253,9 @@ struct Scratch {
     /// Locals whose scope ended, newest last: a block's value can name them
     /// (`let e = match r { Ok(out) => Event { out }, … }`).
     dead: Vec<Local>,
+    /// Where each name's live bindings are (scope, position), newest last: a lookup costs one
+    /// hash, not a scan of every local in the body.
+    by_name: rustc_hash::FxHashMap<Name, Vec<(u32, u32)>>,
     call_tys: Vec<RTy>,
     call_carrier: Vec<bool>,
     call_deps: Vec<Vec<Dep>>,
@@ -275,6 +278,7 @@ impl Scratch {
             self.free_scopes.push(l);
         }
         self.dead.clear();
+        self.by_name.clear();
         self.call_tys.clear();
         self.call_carrier.clear();
         self.call_deps.clear();
@@ -522,6 +526,9 @@ impl<'a, 's> Walker<'a, 's> {
                 Event::Exit => {
                     if let Some(mut scope) = self.s.scopes.pop() {
                         for l in scope.drain(..) {
+                            if let Some(at) = self.s.by_name.get_mut(&l.name) {
+                                at.pop();
+                            }
                             if l.strong {
                                 self.s.carriers[l.owner] =
                                     self.s.carriers[l.owner].saturating_sub(1);
@@ -593,7 +600,13 @@ impl<'a, 's> Walker<'a, 's> {
                         self.s.carriers[owner] += 1;
                         self.out.facts.owner_has_carrier[owner] = true;
                     }
+                    let depth = self.s.scopes.len();
                     if let Some(s) = self.s.scopes.last_mut() {
+                        self.s
+                            .by_name
+                            .entry(name.clone())
+                            .or_default()
+                            .push(((depth - 1) as u32, s.len() as u32));
                         s.push(Local {
                             name: name.clone(),
                             ty: t,
