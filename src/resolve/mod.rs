@@ -256,6 +256,8 @@ struct Scratch {
     /// Where each name's live bindings are (scope, position), newest last: a lookup costs one
     /// hash, not a scan of every local in the body.
     by_name: rustc_hash::FxHashMap<Name, Vec<(u32, u32)>>,
+    /// Where the live strong carriers are (scope, position), newest last.
+    strong_at: Vec<(u32, u32)>,
     call_tys: Vec<RTy>,
     call_carrier: Vec<bool>,
     call_deps: Vec<Vec<Dep>>,
@@ -279,6 +281,7 @@ impl Scratch {
         }
         self.dead.clear();
         self.by_name.clear();
+        self.strong_at.clear();
         self.call_tys.clear();
         self.call_carrier.clear();
         self.call_deps.clear();
@@ -459,7 +462,14 @@ impl<'a, 's> Walker<'a, 's> {
         // Prefer a context by type or name (`ctx`, `thread_id`) over a value that merely carries one.
         let strong =
             |l: &Local| self.model.is_context(&l.ty) || self.model.is_context_name(&l.name);
-        let mut locals = self.s.scopes.iter().rev().flat_map(|s| s.iter().rev());
+        // Only strong carriers can be visible: their own short list, newest first.
+        let scopes = &self.s.scopes;
+        let mut locals = self
+            .s
+            .strong_at
+            .iter()
+            .rev()
+            .filter_map(|&(sc, p)| scopes.get(sc as usize)?.get(p as usize));
         if let Some(l) = locals.clone().find(|l| visible(l) && strong(l)) {
             return Some(l.name.clone());
         }
@@ -532,6 +542,7 @@ impl<'a, 's> Walker<'a, 's> {
                             if l.strong {
                                 self.s.carriers[l.owner] =
                                     self.s.carriers[l.owner].saturating_sub(1);
+                                self.s.strong_at.pop();
                             }
                             self.s.dead.push(l);
                         }
@@ -602,11 +613,11 @@ impl<'a, 's> Walker<'a, 's> {
                     }
                     let depth = self.s.scopes.len();
                     if let Some(s) = self.s.scopes.last_mut() {
-                        self.s
-                            .by_name
-                            .entry(name.clone())
-                            .or_default()
-                            .push(((depth - 1) as u32, s.len() as u32));
+                        let at = ((depth - 1) as u32, s.len() as u32);
+                        self.s.by_name.entry(name.clone()).or_default().push(at);
+                        if strong {
+                            self.s.strong_at.push(at);
+                        }
                         s.push(Local {
                             name: name.clone(),
                             ty: t,
