@@ -15,7 +15,7 @@ use crate::config::{fn_pattern_matches, Config};
 use crate::index::{FnId, Owner};
 use crate::resolve::facts::{ChannelDir, Endpoint, FnFacts};
 use crate::resolve::CallRes;
-use crate::syntax::summary::{Loc, Ty};
+use crate::syntax::summary::{Callee, Loc, Ty};
 
 /// Everything the analysis works from: the index, the context model, framework knowledge, call
 /// resolutions with their context facts, and the call graph.
@@ -105,9 +105,13 @@ pub struct Analysis<'g, 's> {
     pub per_conv: Vec<bool>,
     /// Per workspace message type: the nodes that receive it (for the by-type fallback).
     pub receivers: FxHashMap<String, Vec<usize>>,
-    /// Per send (function, call): the receivers of its own channel, each with the nodes the
-    /// send reaches there (the callees of the message's handlers, or the receiving node).
-    pub chan_targets: FxHashMap<(FnId, u32), Vec<Reach>>,
+    /// Per send (function, call): its channel.
+    pub chan_of_send: FxHashMap<(FnId, u32), u32>,
+    /// Per channel: its receivers, each with the nodes a send reaches there (the callees of the
+    /// message's handlers, or the receiving node).
+    pub chan_receivers: FxHashMap<u32, Vec<Reach>>,
+    /// Sends not followed because the budget of channel edges was spent (TP010 reports them).
+    pub cut_sends: Vec<(usize, FnId, u32)>,
     /// Sends whose channel could not be traced to a receiver, linked by a workspace message type
     /// only: (node, function, call, message type, receivers). Unresolved handoffs, not edges.
     pub typed_sends: Vec<(usize, FnId, u32, String, Vec<usize>)>,
@@ -137,7 +141,9 @@ impl<'g, 's> Analysis<'g, 's> {
             in_ambient: vec![false; n],
             needs_ctx: vec![false; n],
             receivers: FxHashMap::default(),
-            chan_targets: FxHashMap::default(),
+            chan_of_send: FxHashMap::default(),
+            chan_receivers: FxHashMap::default(),
+            cut_sends: Vec::new(),
             per_conv: vec![false; n],
             typed_sends: Vec::new(),
             returns_param: Vec::new(),
@@ -248,18 +254,30 @@ impl<'g, 's> Analysis<'g, 's> {
                         // (not the rest of a loop that also serves a socket or a timer); the
                         // receiving node itself when it holds its own carrier (context is
                         // established there) or when no use of the message could be traced.
-                        let reach: Vec<usize> = if self.per_conv[node] || op.handlers.is_empty() {
-                            vec![node]
-                        } else {
-                            let mut v: Vec<usize> = op
-                                .handlers
-                                .iter()
-                                .flat_map(|&h| self.call_targets(f, h))
-                                .collect();
-                            v.sort_unstable();
-                            v.dedup();
-                            v
+                        // A handler that stashes the message (`queue.push_back(job)`) leaves it
+                        // to whatever reads the collection later: the whole receiving node.
+                        let stashed = || {
+                            let calls = self.gr.ix.fns[f].def.body.as_ref().map(|b| &b.calls[..]);
+                            op.handlers.iter().any(|&h| {
+                                matches!(
+                                    calls.and_then(|c| c.get(h as usize)).map(|c| &c.callee),
+                                    Some(Callee::Method { name, .. }) if self.gr.know.is_stash_method(name)
+                                )
+                            })
                         };
+                        let reach: Vec<usize> =
+                            if self.per_conv[node] || op.handlers.is_empty() || stashed() {
+                                vec![node]
+                            } else {
+                                let mut v: Vec<usize> = op
+                                    .handlers
+                                    .iter()
+                                    .flat_map(|&h| self.call_targets(f, h))
+                                    .collect();
+                                v.sort_unstable();
+                                v.dedup();
+                                v
+                            };
                         if let Some(c) = channel {
                             by_channel.entry(c).or_default().push((node, reach));
                         }
@@ -278,23 +296,32 @@ impl<'g, 's> Analysis<'g, 's> {
             };
             gr.ix.modules[gr.ix.fns[f].module].krate
         };
-        let binaries = Binaries::new(gr.ix.project);
+        let binaries = std::cell::OnceCell::new();
+        // Per channel, the nodes its sends reach, deduplicated once (not per send).
+        let mut targets_of: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+        let mut budget = CHANNEL_EDGE_BUDGET;
         for (node, f, op, channel) in sends {
-            let receivers: Vec<Reach> = channel
-                .and_then(|c| by_channel.get(&c))
-                .map(|rs| rs.iter().filter(|(r, _)| *r != node).cloned().collect())
-                .unwrap_or_default();
-            if !receivers.is_empty() {
-                let mut seen: Vec<usize> = Vec::new();
-                for (_, reach) in &receivers {
-                    for &t in reach {
-                        if t != node && !seen.contains(&t) {
-                            seen.push(t);
-                            self.succ[node].push((t, Via::Channel(f, op.call)));
-                        }
-                    }
+            if let Some(c) = channel.filter(|c| by_channel.contains_key(c)) {
+                let targets = targets_of.entry(c).or_insert_with(|| {
+                    let mut v: Vec<usize> = by_channel[&c]
+                        .iter()
+                        .flat_map(|(_, reach)| reach.iter().copied())
+                        .collect();
+                    v.sort_unstable();
+                    v.dedup();
+                    v
+                });
+                let n = targets.iter().filter(|&&t| t != node).count();
+                if n > budget {
+                    // Spent: the send is reported as unresolved (TP010), not followed.
+                    self.cut_sends.push((node, f, op.call));
+                    continue;
                 }
-                self.chan_targets.insert((f, op.call), receivers);
+                budget -= n;
+                for &t in targets.iter().filter(|&&t| t != node) {
+                    self.succ[node].push((t, Via::Channel(f, op.call)));
+                }
+                self.chan_of_send.insert((f, op.call), c);
                 continue;
             }
             // No receiver of its own channel is known: by type, as an unresolved handoff.
@@ -302,6 +329,7 @@ impl<'g, 's> Analysis<'g, 's> {
                 continue;
             };
             let here = krate(node);
+            let binaries = binaries.get_or_init(|| Binaries::new(gr.ix.project));
             let typed: Vec<usize> = self
                 .receivers
                 .get(key)
@@ -309,12 +337,14 @@ impl<'g, 's> Analysis<'g, 's> {
                 .flatten()
                 .copied()
                 .filter(|&r| r != node && binaries.together(here, krate(r)))
+                .take(MAX_TYPED_RECEIVERS)
                 .collect();
             if !typed.is_empty() {
                 self.typed_sends
                     .push((node, f, op.call, key.clone(), typed));
             }
         }
+        self.chan_receivers = by_channel;
     }
 
     fn find_roles(&mut self) {
@@ -863,6 +893,12 @@ pub mod graph;
 pub mod search;
 
 use search::{breadth_first, expand};
+
+/// At most this many channel edges in all (sends × what they reach): past it, a send is an
+/// unresolved handoff (TP010), so a pull request cannot make the graph quadratic.
+const CHANNEL_EDGE_BUDGET: usize = 1 << 21;
+/// At most this many by-type receivers are named for one untraced send.
+const MAX_TYPED_RECEIVERS: usize = 16;
 
 /// A receiver of a channel and the nodes a send reaches there.
 pub type Reach = (usize, Vec<usize>);

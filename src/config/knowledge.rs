@@ -40,6 +40,8 @@ struct Framework {
     #[serde(default)]
     channel_identity_methods: Vec<String>,
     #[serde(default)]
+    stash_methods: Vec<String>,
+    #[serde(default)]
     broadcast: Vec<String>,
     #[serde(default)]
     scope_methods: Vec<String>,
@@ -125,6 +127,7 @@ pub struct Knowledge {
     recv_methods: Vec<String>,
     channel_constructors: Vec<String>,
     channel_identity_methods: Vec<String>,
+    stash_methods: Vec<String>,
     broadcast: Vec<String>,
     scope_methods: Vec<String>,
     ambient_read_methods: Vec<String>,
@@ -195,6 +198,7 @@ impl Knowledge {
             recv_methods: union(|f| &f.recv_methods),
             channel_constructors: union(|f| &f.channel_constructors),
             channel_identity_methods: union(|f| &f.channel_identity_methods),
+            stash_methods: union(|f| &f.stash_methods),
             broadcast: union(|f| &f.broadcast),
             scope_methods: union(|f| &f.scope_methods),
             ambient_read_methods: union(|f| &f.ambient_read_methods),
@@ -255,6 +259,12 @@ impl Knowledge {
     /// `tx.subscribe()`, `slot.lock()`, `map.get(k)`): the channel's identity carries over.
     pub fn keeps_channel(&self, method: &str) -> bool {
         has(&self.channel_identity_methods, method)
+    }
+
+    /// A method that keeps a value for later (`queue.push_back(job)`): a received message put
+    /// there is handled by whatever later reads the collection.
+    pub fn is_stash_method(&self, method: &str) -> bool {
+        has(&self.stash_methods, method)
     }
 
     /// A function (last segment) that makes a new channel: its ends belong to one connection.

@@ -236,7 +236,12 @@ impl<'a, 's> Walker<'a, 's> {
         let mut cur = v;
         for _ in 0..4 {
             match cur {
-                VExpr::Closure(c) => return Some(*c),
+                // A closure, not an async block: a returned future is awaited by the caller
+                // (`Box::pin(async move { … })` from a hand-written async method).
+                VExpr::Closure(c) => {
+                    let closure = self.closures.get(*c as usize)?;
+                    return (closure.kind == ClosureKind::Closure).then_some(*c);
+                }
                 VExpr::Call(k) => {
                     let call = self.body.calls.get(*k as usize)?;
                     let Callee::Path { path, .. } = &call.callee else {

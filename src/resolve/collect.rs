@@ -363,7 +363,7 @@ impl<'a, 's> Walker<'a, 's> {
                         w.vfacts(v).0
                             || crate::resolve::facts::root_name(v)
                                 .and_then(|r| w.local(r))
-                                .is_some_and(|l| l.carrier)
+                                .is_some_and(|l| w.model.is_context(&l.ty))
                     };
                     if lit.fields.iter().any(|(_, fv)| derived(self, fv)) {
                         return;
@@ -596,8 +596,12 @@ impl<'a, 's> Walker<'a, 's> {
                 // literal happens to hold (an `Arc<dyn Emitter>` built from a session is no
                 // context): SPEC §3 "Carrier".
                 let t = self.eval(v);
-                if let RTy::Adt(..) = t {
-                    carrier = self.model.carries(&t);
+                if let RTy::Adt(d, _) = t {
+                    // A generic struct (`Envelope<C> { conv: C }`) may carry through its type
+                    // arguments, which the declared fields do not show: keep the literal's verdict.
+                    let generic =
+                        matches!(self.ix.defs[d].kind, DefKind::Adt(a) if !a.generics.is_empty());
+                    carrier = self.model.carries(&t) || (generic && carrier);
                 }
                 (carrier, deps, want_ty.then_some(t))
             }

@@ -733,6 +733,10 @@ impl<'a, 's> Walker<'a, 's> {
             _ => (None, None),
         };
         let (res, ty, recv_ty) = self.resolve_call(c, recv_known);
+        // `Worker { rx, queue }.run()`: the literal's ends are stored in its fields.
+        if let Callee::Method { recv, .. } = &c.callee {
+            self.link_struct_fields(recv);
+        }
         let owner = self.owner();
         let ctx_in_scope = self.owner_ctx(owner);
         let mut cf = CallFacts {

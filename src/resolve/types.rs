@@ -319,24 +319,7 @@ impl Index<'_> {
                     .collect(),
             ),
             Ty::Slice(t) => ext("slice", vec![self.resolve_ty_depth(t, cx, depth + 1)]),
-            Ty::Bounds(bs) => match self.dyn_of(cx.module, bs) {
-                // The first workspace bound's arguments, resolved where the type is written.
-                RTy::Dyn(ts, _) => {
-                    let args = bs
-                        .iter()
-                        .find(|b| self.trait_of_path(cx.module, b) == Some(ts[0]))
-                        .and_then(|b| b.segs.last())
-                        .map(|s| {
-                            s.args
-                                .iter()
-                                .map(|a| self.resolve_ty_depth(a, cx, depth + 1))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    RTy::Dyn(ts, args)
-                }
-                t => t,
-            },
+            Ty::Bounds(bs) => self.dyn_of(cx.module, bs),
             Ty::Path(p) => {
                 let args = |ix: &Self| -> Vec<RTy> {
                     p.segs
@@ -396,10 +379,23 @@ impl Index<'_> {
             .filter_map(|b| self.trait_of_path(m, b))
             .collect();
         if ts.is_empty() {
-            RTy::Unknown
-        } else {
-            RTy::Dyn(ts, Vec::new())
+            return RTy::Unknown;
         }
+        // The first workspace bound's arguments (`dyn Executor<ExtCall>`, `E: Executor<ExtCall>`),
+        // resolved in the module that writes them.
+        let cx = TyCx {
+            module: m,
+            self_ty: None,
+            generics: &[],
+            subst: &[],
+        };
+        let args = bounds
+            .iter()
+            .find(|b| self.trait_of_path(m, b) == Some(ts[0]))
+            .and_then(|b| b.segs.last())
+            .map(|s| s.args.iter().map(|a| self.resolve_ty(a, &cx)).collect())
+            .unwrap_or_default();
+        RTy::Dyn(ts, args)
     }
 
     /// The type of field `name` of a value of type `t` (auto-deref through wrappers).

@@ -163,6 +163,7 @@ impl<'c> Cx<'c> {
     /// key occurs in it (built in or configured).
     pub fn has_context_model(self) -> bool {
         self.model().adopted()
+            || !self.model().carrier_adts.is_empty()
             || self
                 .a
                 .gr
@@ -195,12 +196,21 @@ impl<'c> Cx<'c> {
     /// whether what the send reaches there (the message's handlers) is on-path.
     pub fn channel_receivers(self, f: FnId, k: u32) -> impl Iterator<Item = (NodeId, bool)> + 'c {
         let a = self.a;
-        a.chan_targets
+        a.chan_of_send
             .get(&(f.0, k))
+            .and_then(|c| a.chan_receivers.get(c))
             .map(Vec::as_slice)
             .unwrap_or(&[])
             .iter()
             .map(move |(r, reach)| (NodeId(*r), reach.iter().any(|&t| a.on_path[t])))
+    }
+
+    /// Sends not followed because the budget of channel edges was spent: (node, function, call).
+    pub fn cut_sends(self) -> impl Iterator<Item = (NodeId, FnId, u32)> + 'c {
+        self.a
+            .cut_sends
+            .iter()
+            .map(|&(n, f, k)| (NodeId(n), FnId(f), k))
     }
 
     /// Sends whose channel could not be traced, linked to receivers by a workspace message type

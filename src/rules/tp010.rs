@@ -57,6 +57,16 @@ fn check(cx: Cx) -> Vec<Finding> {
         let (file, _) = cx.site(from);
         out.extend(cx.report(&RULE, &v, file, u.loc, Some(from), Vec::new()));
     }
+    // Sends left unfollowed because the run's budget of channel edges was spent.
+    for (from, f, k) in cx.cut_sends() {
+        let Some(call) = cx.func(f).call(k) else { continue };
+        let v = UnresolvedHandoff {
+            callee: call.text(),
+            func: cx.short_name(from),
+            reason: "not followed: this run's budget of channel edges was spent".into(),
+        };
+        out.extend(cx.report(&RULE, &v, call.file, call.loc(), Some(from), Vec::new()));
+    }
     // Sends whose channel could not be traced: linked to receivers by message type only.
     for (from, f, k, key, receivers) in cx.typed_sends() {
         if !cx.on_path(from) && !receivers.iter().any(|&r| cx.on_path(r)) {
