@@ -6,7 +6,7 @@ use crate::config::knowledge::Knowledge;
 use crate::config::Config;
 use crate::index::{DefId, DefKind, Index};
 use crate::resolve::types::{RTy, TyCx};
-use crate::syntax::summary::{Name, StaticKind, Ty};
+use crate::syntax::summary::{Callee, Name, StaticKind, Ty};
 
 #[derive(Debug, Default)]
 pub struct ContextModel {
@@ -170,7 +170,10 @@ impl ContextModel {
             }
         }
         m.shared_adts = shared_adts(ix, know);
-        m.app_state_adts = app_state_adts(ix, know);
+        m.app_state_adts = {
+            let names = &m.type_names;
+            app_state_adts(ix, know, |k| names.iter().any(|n| n == k))
+        };
         m
     }
 
@@ -285,7 +288,11 @@ impl ContextModel {
 
 /// ADTs given to handlers as `State<T>`, `Data<T>`, `Extension<T>`, statics, and every ADT their
 /// fields hold (through `Arc`, `Mutex`, `Option` …).
-fn app_state_adts(ix: &Index, know: &crate::config::knowledge::Knowledge) -> FxHashSet<DefId> {
+fn app_state_adts(
+    ix: &Index,
+    know: &crate::config::knowledge::Knowledge,
+    context_key: impl Fn(&str) -> bool + Sync,
+) -> FxHashSet<DefId> {
     use rayon::prelude::*;
     let mut seeds: Vec<DefId> = Vec::new();
     // By convention: `AppState`, `ServerState`, `SharedState` …
@@ -298,10 +305,17 @@ fn app_state_adts(ix: &Index, know: &crate::config::knowledge::Knowledge) -> FxH
     // their order).
     seeds.par_extend(ix.fns.par_iter().flat_map_iter(|f| {
         let mut seeds = Vec::new();
-        // What a WebSocket handler is given besides the socket (warp passes state as a plain value).
+        // What an entry is given besides the socket (warp passes state as a plain value): a
+        // function with a WebSocket parameter, one marked `#[entry]`, or one that accepts a
+        // connection itself (`accept_async(stream)`), seen from its own text.
         let socket_fn = f.def.params.iter().any(
             |p| matches!(p.ty.peel(), Ty::Path(path) if know.is_entry_param_type(path.last_name())),
-        );
+        ) || f.def.attrs.iter().any(|a| ix.attr_name(f.module, a) == "entry")
+            || f.def.body.as_ref().is_some_and(|b| {
+                b.calls.iter().any(|c| {
+                    matches!(&c.callee, Callee::Path { path, .. } if know.is_accept(&path.display()))
+                })
+            });
         if socket_fn {
             for p in &f.def.params {
                 if let Ty::Path(path) = p.ty.peel() {
@@ -360,9 +374,13 @@ fn app_state_adts(ix: &Index, know: &crate::config::knowledge::Knowledge) -> FxH
                 if let Ty::Path(p) = t.peel() {
                     seeds.extend(ix.adt_of_path(m, p));
                     if let Some(seg) = p.segs.last() {
-                        // What a map holds is one object per key (a session per session id),
-                        // not a slot every connection sees.
-                        if !is_map(&seg.name) {
+                        // What a map keyed by the context holds is one object per conversation
+                        // (a session per session id), not a slot every connection sees.
+                        let keyed_by_context = is_map(&seg.name)
+                            && seg.args.first().is_some_and(
+                                |k| matches!(k.peel(), Ty::Path(kp) if context_key(kp.last_name())),
+                            );
+                        if !keyed_by_context {
                             stack.extend(seg.args.iter());
                         }
                     }
