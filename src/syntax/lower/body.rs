@@ -64,6 +64,38 @@ impl<'l> BodyBuilder<'l> {
         }
     }
 
+    /// The value of a scope that began at event `start`, made valid outside it: a name bound
+    /// inside (`Ok(agent) => agent`, `{ let a = f(); a }`) stands for what it was bound to, since
+    /// after the scope the same name is the outer binding (`let agent = match agent { … }`).
+    fn escape(&self, start: usize, v: VExpr) -> VExpr {
+        let events = &self.body.events[start.min(self.body.events.len())..];
+        let mut v = v;
+        // `{ let a = f(); let b = a; b }`: a few steps, each to an earlier binding.
+        let mut before = events.len();
+        for _ in 0..4 {
+            let VExpr::Local(n) = &v else { break };
+            let Some((at, value)) = events[..before]
+                .iter()
+                .enumerate()
+                .rev()
+                .find_map(|(i, e)| match e {
+                    Event::Bind(b) if b.name == *n => Some((i, &b.value)),
+                    _ => None,
+                })
+            else {
+                break;
+            };
+            if matches!(value, VExpr::Unknown) {
+                break;
+            }
+            // The binding's own value may name the outer binding (the scrutinee of
+            // `Ok(agent) => agent`): that is right outside the scope too.
+            v = value.clone();
+            before = at;
+        }
+        v
+    }
+
     pub(super) fn ev(&mut self, e: Event) {
         // An empty scope (`{ Enter, Exit }`) says nothing: drop it.
         if matches!(e, Event::Exit) && matches!(self.body.events.last(), Some(Event::Enter)) {
@@ -372,15 +404,19 @@ impl<'l> BodyBuilder<'l> {
             Expr::Group(g) => self.expr(&g.expr),
             Expr::Paren(p) => self.expr(&p.expr),
             Expr::If(i) => {
+                let start = self.body.events.len();
                 self.ev(Event::Enter);
                 self.expr(&i.cond);
                 let then_v = self.block(&i.then_branch);
+                let then_v = self.escape(start, then_v);
                 self.ev(Event::Exit);
                 let then_div = block_diverges(&i.then_branch);
                 match &i.else_branch {
                     Some((_, els)) => {
+                        let start = self.body.events.len();
                         self.ev(Event::Enter);
                         let else_v = self.expr(els);
+                        let else_v = self.escape(start, else_v);
                         self.ev(Event::Exit);
                         if then_div {
                             else_v
@@ -421,12 +457,14 @@ impl<'l> BodyBuilder<'l> {
                 let scrut = self.expr(&m.expr);
                 let mut chosen: Option<VExpr> = None;
                 for arm in &m.arms {
+                    let start = self.body.events.len();
                     self.ev(Event::Enter);
                     self.bind_pat(&arm.pat, scrut.clone(), None);
                     if let Some((_, g)) = &arm.guard {
                         self.expr(g);
                     }
                     let v = self.expr(&arm.body);
+                    let v = self.escape(start, v);
                     self.ev(Event::Exit);
                     if chosen.is_none() && !diverges(&arm.body) {
                         chosen = Some(v);
