@@ -772,6 +772,10 @@ impl<'a, 's> Walker<'a, 's> {
             ("Option", "Some") => RTy::Ext("Option".into(), vec![self.arg_ty(c, 0)]),
             ("Result", "Ok") => RTy::Ext("Result".into(), vec![self.arg_ty(c, 0)]),
             (w, "clone") if is_deref_wrapper(w) => self.arg_ty(c, 0),
+            // `Box::pin(f)` / `Pin::new(f)`, awaited: what `f` gives (awaiting is transparent).
+            ("Box" | "Pin", "pin" | "new") if matches!(ty_name, "Box") == (last == "pin") => {
+                self.arg_ty(c, 0)
+            }
             (w, "new" | "pin" | "from")
                 if is_deref_wrapper(w) || matches!(w, "Mutex" | "RwLock" | "RefCell" | "Cell") =>
             {
