@@ -528,10 +528,15 @@ impl<'a, 's> Walker<'a, 's> {
                 }
                 let (_, deps, base) = self.vfacts_ty(b, true);
                 let base = base.unwrap_or(RTy::Unknown);
-                // As `eval`: `x.<Ctor>.field` is a field of that variant.
+                // As `eval`: `x.<Ctor>.field` is a field of that variant (or of the struct the
+                // pattern names, when `x` is untyped).
                 let ctor = match &**b {
                     VExpr::Field(_, c) => c.strip_prefix('<').and_then(|c| c.strip_suffix('>')),
                     _ => None,
+                };
+                let base = match ctor {
+                    Some(c) => self.pattern_base(base, c),
+                    None => base,
                 };
                 let t = self.ix.field_ty(self.fields, &base, n, ctor);
                 let named =

@@ -28,6 +28,18 @@ impl<'a, 's> Walker<'a, 's> {
         self.s.scopes.get_mut(scope as usize)?.get_mut(pos as usize)
     }
 
+    /// The type a struct pattern destructures: the scrutinee's when it is a workspace type, else
+    /// the struct the pattern names (`let CodexSpawnOk { codex, .. } = <untyped>`).
+    pub(super) fn pattern_base(&self, base: RTy, ctor: &str) -> RTy {
+        if matches!(base, RTy::Adt(..)) {
+            return base;
+        }
+        match self.resolve_ty(&Ty::Path(Path::single(ctor))) {
+            named @ RTy::Adt(..) => named,
+            _ => base,
+        }
+    }
+
     pub(super) fn eval(&self, v: &VExpr) -> RTy {
         match v {
             VExpr::Local(n) => {
@@ -46,7 +58,7 @@ impl<'a, 's> Walker<'a, 's> {
                 }
                 if let VExpr::Field(inner, ctor) = &**b {
                     if let Some(c) = ctor.strip_prefix('<').and_then(|c| c.strip_suffix('>')) {
-                        let base = self.eval(inner);
+                        let base = self.pattern_base(self.eval(inner), c);
                         return self.ix.field_ty(self.fields, &base, n, Some(c));
                     }
                 }
