@@ -584,19 +584,24 @@ fn check(args: CheckArgs) -> i32 {
                 ))?;
             }
         }
+        // Files that could not be parsed were not analyzed: every format says so, and the run
+        // does not pass (as a warning-level problem would not).
+        let all_diags = crate::diagnostic::sorted(&diags, &[]);
+        let unparsed = crate::report::unparsed(&all_diags);
+        let summary = crate::report::summary_with_unparsed(&findings, &src, unparsed.len());
         let out = match args.format {
             CheckFormat::Human => {
                 let color = args.output.is_none() && crate::report::use_color(&args.color);
                 let mut s = crate::report::human_miette(&findings, &src, color);
-                s.push_str(&crate::report::summary(&findings, &src));
+                s.push_str(&summary);
                 s
             }
             CheckFormat::Concise => {
                 let mut s = crate::report::concise(&findings, &src);
-                s.push_str(&crate::report::summary(&findings, &src));
+                s.push_str(&summary);
                 s
             }
-            CheckFormat::Json => crate::report::json(&findings, &src),
+            CheckFormat::Json => crate::report::json(&findings, &src, &unparsed),
             CheckFormat::Sarif => {
                 crate::report::sarif(&findings, &src, &crate::diagnostic::sorted(&diags, &[]))
             }
@@ -609,7 +614,7 @@ fn check(args: CheckArgs) -> i32 {
                     eprintln!("threadlint: error: cannot write {}: {e}", path.display());
                     return Err(EXIT_ERROR);
                 }
-                emit(crate::report::summary(&findings, &src))?;
+                emit(&summary)?;
                 emit(format_args!("Report written to {}.", path.display()))?;
             }
             None => emit(out.trim_end())?,
@@ -617,9 +622,10 @@ fn check(args: CheckArgs) -> i32 {
         if args.statistics {
             emit(crate::report::statistics(&findings).trim_end())?;
         }
-        Ok(findings
-            .iter()
-            .any(|f| f.level >= crate::rules::Level::Warning))
+        Ok(!unparsed.is_empty()
+            || findings
+                .iter()
+                .any(|f| f.level >= crate::rules::Level::Warning))
     });
     match result {
         Ok(Ok(true)) if !args.exit_zero => EXIT_FINDINGS,

@@ -21,12 +21,14 @@ fn stderr_of(out: &std::process::Output) -> String {
 
 #[test]
 fn check_reports_parse_errors_with_location_and_still_analyzes() {
+    // A file that does not parse is not analyzed: the run says so and does not pass (exit 1,
+    // like a warning), in every format.
     let out = threadlint()
         .args(["check"])
         .arg(fixture("resolve/syntax-error"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
     let err = stderr_of(&out);
     assert!(
         err.contains("src/broken.rs:8:21: error[parse-error]"),
@@ -37,7 +39,33 @@ fn check_reports_parse_errors_with_location_and_still_analyzes() {
         "{err}"
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("No problems found."), "{stdout}");
+    assert!(
+        stdout.contains("No problems found in the files that were read, but 2 files could not be parsed and were not analyzed (listed above)."),
+        "{stdout}"
+    );
+    let out = threadlint()
+        .args(["check", "--format", "json"])
+        .arg(fixture("resolve/syntax-error"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["unparsed"], 2, "{v}");
+    let files: Vec<&str> = v["unparsed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["src/broken.rs", "src/unlexable.rs"], "{v}");
+    assert_eq!(v["unparsed"][0]["line"], 8, "{v}");
+    // `--exit-zero` still passes.
+    let out = threadlint()
+        .args(["check", "--exit-zero"])
+        .arg(fixture("resolve/syntax-error"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
 }
 
 #[test]

@@ -151,7 +151,36 @@ struct JsonStep<'a> {
     handoff: Option<&'a str>,
 }
 
-pub fn json(findings: &[Finding], src: &Sources) -> String {
+/// The files a run could not read as Rust (`parse-error` diagnostics): not analyzed, so a clean
+/// report is not a clean file (SPEC §7).
+pub fn unparsed<'d>(diags: &[&'d crate::diagnostic::Diag]) -> Vec<&'d crate::diagnostic::Diag> {
+    diags
+        .iter()
+        .copied()
+        .filter(|d| d.kind == "parse-error")
+        .collect()
+}
+
+/// The summary line, saying how many files could not be parsed (they are listed above it).
+pub fn summary_with_unparsed(findings: &[Finding], src: &Sources, unparsed: usize) -> String {
+    let files = match unparsed {
+        1 => "1 file could not be parsed and was".to_string(),
+        n => format!("{n} files could not be parsed and were"),
+    };
+    match (findings.is_empty(), unparsed) {
+        (_, 0) => summary(findings, src),
+        (true, _) => {
+            format!("No problems found in the files that were read, but {files} not analyzed (listed above).")
+        }
+        (false, _) => format!(
+            "{} {files} not analyzed (listed above).",
+            summary(findings, src)
+        ),
+    }
+}
+
+/// JSON, with the files that could not be parsed (`"unparsed"`, left out when there are none).
+pub fn json(findings: &[Finding], src: &Sources, unparsed: &[&crate::diagnostic::Diag]) -> String {
     let items: Vec<JsonFinding> = findings
         .iter()
         .map(|f| JsonFinding {
@@ -184,7 +213,7 @@ pub fn json(findings: &[Finding], src: &Sources) -> String {
                 .collect(),
         })
         .collect();
-    serde_json::to_string_pretty(&serde_json::json!({
+    let mut v = serde_json::json!({
         "version": 1,
         "findings": items,
         "summary": {
@@ -192,8 +221,24 @@ pub fn json(findings: &[Finding], src: &Sources) -> String {
             "warnings": findings.iter().filter(|f| f.level == Level::Warning).count(),
             "notes": findings.iter().filter(|f| f.level == Level::Note).count(),
         }
-    }))
-    .unwrap_or_default()
+    });
+    if !unparsed.is_empty() {
+        v["summary"]["unparsed"] = unparsed.len().into();
+        v["unparsed"] = unparsed
+            .iter()
+            .map(|d| {
+                let file = crate::diagnostic::display_path(&d.file, &src.root);
+                serde_json::json!({
+                    "file": crate::diagnostic::escape_controls(&file),
+                    "line": d.loc.map(|l| l.line),
+                    "column": d.loc.map(|l| l.col),
+                    "kind": d.kind.as_str(),
+                    "message": crate::diagnostic::escape_controls(&d.message),
+                })
+            })
+            .collect();
+    }
+    serde_json::to_string_pretty(&v).unwrap_or_default()
 }
 
 fn sarif_level(l: Level) -> &'static str {
