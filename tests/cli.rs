@@ -40,7 +40,7 @@ fn check_reports_parse_errors_with_location_and_still_analyzes() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("No problems found in the files that were read, but 2 files could not be parsed and were not analyzed (listed above)."),
+        stdout.contains("No problems found in the code that was read, but 2 files did not parse, and what did not parse was not analyzed (listed above)."),
         "{stdout}"
     );
     let out = threadlint()

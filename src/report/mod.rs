@@ -164,16 +164,16 @@ pub fn unparsed<'d>(diags: &[&'d crate::diagnostic::Diag]) -> Vec<&'d crate::dia
 /// The summary line, saying how many files could not be parsed (they are listed above it).
 pub fn summary_with_unparsed(findings: &[Finding], src: &Sources, unparsed: usize) -> String {
     let files = match unparsed {
-        1 => "1 file could not be parsed and was".to_string(),
-        n => format!("{n} files could not be parsed and were"),
+        1 => "1 file did not parse".to_string(),
+        n => format!("{n} files did not parse"),
     };
     match (findings.is_empty(), unparsed) {
         (_, 0) => summary(findings, src),
-        (true, _) => {
-            format!("No problems found in the files that were read, but {files} not analyzed (listed above).")
-        }
+        (true, _) => format!(
+            "No problems found in the code that was read, but {files}, and what did not parse was not analyzed (listed above)."
+        ),
         (false, _) => format!(
-            "{} {files} not analyzed (listed above).",
+            "{} {files}, and what did not parse was not analyzed (listed above).",
             summary(findings, src)
         ),
     }
