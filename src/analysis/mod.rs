@@ -15,7 +15,7 @@ use crate::config::{fn_pattern_matches, Config};
 use crate::index::{FnId, Owner};
 use crate::resolve::facts::{ChannelDir, Endpoint, FnFacts};
 use crate::resolve::CallRes;
-use crate::syntax::summary::{Callee, Loc, Ty};
+use crate::syntax::summary::{Loc, Ty};
 
 /// Everything the analysis works from: the index, the context model, framework knowledge, call
 /// resolutions with their context facts, and the call graph.
@@ -256,17 +256,8 @@ impl<'g, 's> Analysis<'g, 's> {
                         // established there) or when no use of the message could be traced.
                         // A handler that stashes the message (`queue.push_back(job)`) leaves it
                         // to whatever reads the collection later: the whole receiving node.
-                        let stashed = || {
-                            let calls = self.gr.ix.fns[f].def.body.as_ref().map(|b| &b.calls[..]);
-                            op.handlers.iter().any(|&h| {
-                                matches!(
-                                    calls.and_then(|c| c.get(h as usize)).map(|c| &c.callee),
-                                    Some(Callee::Method { name, .. }) if self.gr.know.is_stash_method(name)
-                                )
-                            })
-                        };
                         let reach: Vec<usize> =
-                            if self.per_conv[node] || op.handlers.is_empty() || stashed() {
+                            if self.per_conv[node] || op.handlers.is_empty() || op.stashed {
                                 vec![node]
                             } else {
                                 let mut v: Vec<usize> = op
@@ -488,7 +479,7 @@ impl<'g, 's> Analysis<'g, 's> {
         let to_tool = &mut self.to_tool;
         breadth_first(&mut self.on_path, tools, pred, expand, |x, p, via| {
             // A send into a per-conversation receiver does not make the sender on-path.
-            if matches!(via, Via::Channel(..)) && per_conv[x] {
+            if into_receiver(per_conv, via, x) {
                 return false;
             }
             to_tool[p] = Some((x, via));
@@ -520,7 +511,7 @@ impl<'g, 's> Analysis<'g, 's> {
                     // conversation, not through the channel: the channel's identity is a
                     // type's field, shared by every instance (every connection's writer), so a
                     // send into one is no evidence that an entry runs that receiver.
-                    if matches!(via, Via::Channel(..)) && per_conv[s] {
+                    if into_receiver(per_conv, via, s) {
                         return false;
                     }
                     from_entry[s] = Some((x, via));
@@ -604,8 +595,7 @@ impl<'g, 's> Analysis<'g, 's> {
                 .collect();
             let per_conv = &self.per_conv;
             breadth_first(&mut needs, seeds, pred, expand, |x, p, via| {
-                let into_receiver = matches!(via, Via::Channel(..)) && per_conv[x];
-                !origin(p) && !into_receiver
+                !origin(p) && !into_receiver(per_conv, via, x)
             });
         }
         self.needs_ctx = needs;
@@ -893,6 +883,12 @@ pub mod graph;
 pub mod search;
 
 use search::{breadth_first, expand};
+
+/// The edge is a send into a per-conversation receiver (`to`): context is established there,
+/// so the searches for on-path, needs-context and entry reach do not cross it.
+fn into_receiver(per_conv: &[bool], via: Via, to: usize) -> bool {
+    matches!(via, Via::Channel(..)) && per_conv[to]
+}
 
 /// At most this many channel edges in all (sends × what they reach): past it, a send is an
 /// unresolved handoff (TP010), so a pull request cannot make the graph quadratic.

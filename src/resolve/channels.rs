@@ -56,12 +56,8 @@ impl<'a, 's> Walker<'a, 's> {
                 None => self.endpoint_at(base, depth + 1),
             },
             VExpr::TupleField(b, i) => {
-                // `channel().0`, `let (tx, rx) = channel()`: one channel, both ends.
-                if let VExpr::Call(k) = &**b {
-                    if self.makes_channel(*k) {
-                        return Some(Endpoint::Made(self.fid, *k));
-                    }
-                }
+                // `channel().0`, `let (tx, rx) = channel()`: the call's endpoint is the channel
+                // it makes, both ends (`call_endpoint`).
                 match self.adt_of(&self.eval(b)) {
                     Some(d) => Some(Endpoint::Field(d, i.to_string().into())),
                     None => self.endpoint_at(b, depth + 1),
@@ -70,14 +66,6 @@ impl<'a, 's> Walker<'a, 's> {
             VExpr::Unwrap(b) | VExpr::Elem(b) | VExpr::Index(b) => self.endpoint_at(b, depth + 1),
             VExpr::Call(k) => self.call_endpoint(*k, depth),
             _ => None,
-        }
-    }
-
-    /// Call #k makes a new channel (`mpsc::channel(8)`, `broadcast::channel(16)`).
-    fn makes_channel(&self, k: u32) -> bool {
-        match self.body.calls.get(k as usize).map(|c| &c.callee) {
-            Some(Callee::Path { path, .. }) => self.know.is_channel_constructor(path.last_name()),
-            _ => false,
         }
     }
 

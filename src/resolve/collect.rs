@@ -61,6 +61,7 @@ impl<'a, 's> Walker<'a, 's> {
                 endpoint: ep.clone(),
                 msg_adt: matches!(msg_ty, RTy::Adt(..)),
                 handlers: Vec::new(),
+                stashed: false,
             });
         } else if know.is_channel_recv(name, last)
             || (last.is_empty() && know.is_recv_method(name) && made_here())
@@ -81,6 +82,7 @@ impl<'a, 's> Walker<'a, 's> {
                 endpoint: ep.clone(),
                 msg_adt: matches!(msg_ty, Some(RTy::Adt(..))),
                 handlers: Vec::new(),
+                stashed: false,
             });
         }
         // Sending to every connection: `for conn in state.conns.values() { conn.send(…) }`.
@@ -368,8 +370,8 @@ impl<'a, 's> Walker<'a, 's> {
                     if lit.fields.iter().any(|(_, fv)| derived(self, fv)) {
                         return;
                     }
-                    let open_none = |v: &VExpr| matches!(v, VExpr::Local(n) if &**n == "None");
-                    if let Some((fname, fv)) = lit.fields.iter().find(|(_, fv)| !open_none(fv)) {
+                    if let Some((fname, fv)) = lit.fields.iter().find(|(_, fv)| !fv.is_bare_none())
+                    {
                         let what = self
                             .fabricating(fv)
                             .unwrap_or_else(|| format!("`{}`", self.value_text(fv)));

@@ -107,6 +107,9 @@ pub struct ChannelOp {
     pub msg_adt: bool,
     /// For a receive: the later calls of the body that use what was received (its handlers).
     pub handlers: Vec<u32>,
+    /// For a receive: a handler keeps the message for later (`queue.push_back(job)`), so the
+    /// whole receiving function handles it.
+    pub stashed: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -905,6 +905,9 @@ impl<'a, 's> Walker<'a, 's> {
         // A call that uses what an earlier receive got handles the message. Only the first
         // `MAX_HANDLED` receives of a body are followed this way (a body with more sends its
         // messages to the whole receiving node), so the cost stays linear in the body.
+        // A handler that keeps the message (`queue.push_back(job)`) stashes it.
+        let stashes =
+            matches!(&c.callee, Callee::Method { name, .. } if self.know.is_stash_method(name));
         for &i in &self.recv_ops {
             let op = &mut self.out.facts.channels[i];
             if op.handlers.len() < 256
@@ -912,6 +915,7 @@ impl<'a, 's> Walker<'a, 's> {
                 && deps.contains(&Dep::Call(op.call))
             {
                 op.handlers.push(id as u32);
+                op.stashed |= stashes;
             }
         }
         self.s.call_deps[id] = deps;

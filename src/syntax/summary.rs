@@ -165,6 +165,11 @@ pub struct StructLit {
 }
 
 impl VExpr {
+    /// A bare `None`: it says openly that there is no value, and nothing of a type.
+    pub fn is_bare_none(&self) -> bool {
+        matches!(self, VExpr::Local(n) if &**n == "None")
+    }
+
     /// A value path: one plain segment becomes [`VExpr::Local`].
     pub fn path(p: Path) -> VExpr {
         if p.is_single() && p.segs[0].args.is_empty() {

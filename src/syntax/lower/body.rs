@@ -419,7 +419,7 @@ impl<'l> BodyBuilder<'l> {
                         let else_v = self.escape(start, else_v);
                         self.ev(Event::Exit);
                         // Typed from a branch that gives a value, not from a bare `None`.
-                        if then_div || (is_none(&then_v) && !is_none(&else_v)) {
+                        if then_div || (then_v.is_bare_none() && !else_v.is_bare_none()) {
                             else_v
                         } else {
                             then_v
@@ -469,9 +469,10 @@ impl<'l> BodyBuilder<'l> {
                     self.ev(Event::Exit);
                     // The first arm that gives a value, preferring one that is not a bare `None`
                     // (`None => None, Some(x) => Some(f(x))` is typed from the second).
-                    let none = is_none(&v);
+                    let none = v.is_bare_none();
                     if !diverges(&arm.body)
-                        && (chosen.is_none() || (chosen.as_ref().is_some_and(is_none) && !none))
+                        && (chosen.is_none()
+                            || (chosen.as_ref().is_some_and(VExpr::is_bare_none) && !none))
                     {
                         chosen = Some(v);
                     }
@@ -913,9 +914,4 @@ fn is_compound_assign(op: &syn::BinOp) -> bool {
 /// types can be looked up on the right enum variant.
 fn pat_ctor(value: &VExpr, ctor: &str) -> VExpr {
     VExpr::Field(Box::new(value.clone()), format!("<{ctor}>").into())
-}
-
-/// A bare `None` value: it says nothing of the type of the other branches.
-fn is_none(v: &VExpr) -> bool {
-    matches!(v, VExpr::Local(n) if &**n == "None")
 }
